@@ -1,0 +1,103 @@
+"""Working days in Vietnam: weekends, public holidays (Tết included), make-up working Saturdays.
+
+The public-holiday table comes from the ``holidays`` package; an office may add its own days off
+(a provincial holiday, a typhoon closure) or working days (a make-up Saturday the package does not
+know yet) through configuration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+import holidays
+
+_ONE_DAY = timedelta(days=1)
+# No real gap between working days is anywhere near this long; it only stops a loop on a broken config.
+_MAX_GAP_DAYS = 366
+
+
+class NoWorkingDayError(ValueError):
+    """The configured days off leave no working day within a year of the given date."""
+
+
+class WorkCalendar:
+    """Pure working-day arithmetic; no clock, no I/O."""
+
+    def __init__(
+        self,
+        extra_days_off: Iterable[date] = (),
+        extra_working_days: Iterable[date] = (),
+    ) -> None:
+        self.extra_days_off = frozenset(extra_days_off)
+        self.extra_working_days = frozenset(extra_working_days)
+        clash = self.extra_days_off & self.extra_working_days
+        if clash:
+            listed = ", ".join(d.isoformat() for d in sorted(clash))
+            raise ValueError(f"days both off and working: {listed}")
+        self._holidays = holidays.country_holidays("VN")
+        self._cache: dict[date, bool] = {}
+
+    def is_working_day(self, day: date) -> bool:
+        known = self._cache.get(day)
+        if known is None:
+            if day in self.extra_working_days:
+                known = True
+            elif day in self.extra_days_off:
+                known = False
+            else:
+                known = bool(self._holidays.is_working_day(day))
+            self._cache[day] = known
+        return known
+
+    def holiday_name(self, day: date) -> str | None:
+        name = self._holidays.get(day)
+        return None if name is None else str(name)
+
+    def next_working_day(self, day: date) -> date:
+        """The first working day strictly after ``day``."""
+        return self._walk(day + _ONE_DAY, _ONE_DAY)
+
+    def previous_working_day(self, day: date) -> date:
+        """The last working day strictly before ``day``."""
+        return self._walk(day - _ONE_DAY, -_ONE_DAY)
+
+    def on_or_after(self, day: date) -> date:
+        return self._walk(day, _ONE_DAY)
+
+    def on_or_before(self, day: date) -> date:
+        return self._walk(day, -_ONE_DAY)
+
+    def shift(self, day: date, working_days: int) -> date:
+        """Step ``working_days`` working days from ``day``, not counting ``day`` itself.
+
+        ``shift(d, -5)`` is "5 working days before d"; ``shift(d, 3)`` is "3 working days after d".
+        """
+        current = day
+        step = self.next_working_day if working_days > 0 else self.previous_working_day
+        for _ in range(abs(working_days)):
+            current = step(current)
+        return current
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in the half-open interval (start, end]; negative when end is before start."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        count = 0
+        day = start + _ONE_DAY
+        while day <= end:
+            count += self.is_working_day(day)
+            day += _ONE_DAY
+        return count
+
+    def effective_deadline(self, nominal: date) -> date:
+        """Civil Code 2015 art. 148(5): a period ending on a day off ends on the next working day."""
+        return self.on_or_after(nominal)
+
+    def _walk(self, start: date, step: timedelta) -> date:
+        day = start
+        for _ in range(_MAX_GAP_DAYS):
+            if self.is_working_day(day):
+                return day
+            day += step
+        raise NoWorkingDayError(f"no working day within {_MAX_GAP_DAYS} days of {start.isoformat()}")

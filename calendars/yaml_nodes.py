@@ -1,0 +1,196 @@
+"""Reading YAML with line numbers, so every complaint about a directive file names its line.
+
+PyYAML's composer keeps the position of every node; we walk the node tree ourselves instead of
+constructing plain Python objects, which would lose those positions.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import yaml
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    message: str
+
+
+class Invalid(Exception):
+    """One problem at one place; the loader collects them into a DirectiveError."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.problem = Problem(line, message)
+
+
+class DirectiveError(Exception):
+    """A directive file that cannot be used, with every problem found and where it is."""
+
+    def __init__(self, path: str, problems: list[Problem]) -> None:
+        self.path = path
+        self.problems = sorted(problems, key=lambda p: p.line)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(f"{self.path}, dòng {p.line}: {p.message}" for p in self.problems)
+
+
+class Node:
+    """A view of one YAML node that converts it to a value or explains, with its line, why not."""
+
+    def __init__(self, node: yaml.Node, where: str) -> None:
+        self._node = node
+        self.where = where
+
+    @property
+    def line(self) -> int:
+        return int(self._node.start_mark.line) + 1
+
+    def fail(self, message: str) -> NoReturn:
+        raise Invalid(self.line, f"{self.where}: {message}" if self.where else message)
+
+    def child(self, node: yaml.Node, name: str) -> Node:
+        return Node(node, f"{self.where}.{name}" if self.where else name)
+
+    @property
+    def is_null(self) -> bool:
+        return isinstance(self._node, yaml.ScalarNode) and self._node.tag == _NULL_TAG
+
+    @property
+    def is_mapping(self) -> bool:
+        return isinstance(self._node, yaml.MappingNode)
+
+    @property
+    def is_scalar(self) -> bool:
+        return isinstance(self._node, yaml.ScalarNode)
+
+    def _scalar(self) -> str:
+        if not isinstance(self._node, yaml.ScalarNode):
+            self.fail("cần một giá trị đơn (chuỗi hoặc số), không phải danh sách hay bảng")
+        return str(self._node.value)
+
+    def mapping(self, allowed: set[str], required: frozenset[str] = frozenset()) -> dict[str, Node]:
+        if not isinstance(self._node, yaml.MappingNode):
+            self.fail(f"cần một bảng khóa–giá trị với các khóa: {', '.join(sorted(allowed))}")
+        found: dict[str, Node] = {}
+        for key_node, value_node in self._node.value:
+            key = Node(key_node, self.where)._scalar()
+            if key in found:
+                Node(key_node, self.where).fail(f'khóa "{key}" bị lặp lại')
+            if key not in allowed:
+                Node(key_node, self.where).fail(
+                    f'khóa "{key}" không hợp lệ; các khóa được dùng: {", ".join(sorted(allowed))}'
+                )
+            found[key] = self.child(value_node, key)
+        missing = sorted(required - found.keys())
+        if missing:
+            self.fail(f"thiếu khóa bắt buộc: {', '.join(missing)}")
+        return found
+
+    def pairs(self) -> Iterator[tuple[Node, Node]]:
+        """Key and value nodes of a mapping whose keys are data (unit kinds, codes)."""
+        if not isinstance(self._node, yaml.MappingNode):
+            self.fail("cần một bảng khóa–giá trị")
+        seen: set[str] = set()
+        for key_node, value_node in self._node.value:
+            key = Node(key_node, self.where)
+            name = key.text()
+            if name in seen:
+                key.fail(f'khóa "{name}" bị lặp lại')
+            seen.add(name)
+            yield key, self.child(value_node, name)
+
+    def items(self) -> list[Node]:
+        if not isinstance(self._node, yaml.SequenceNode):
+            self.fail("cần một danh sách (mỗi mục bắt đầu bằng dấu gạch ngang)")
+        return [Node(item, f"{self.where}[{i + 1}]") for i, item in enumerate(self._node.value)]
+
+    def text(self) -> str:
+        value = self._scalar().strip()
+        if not value or self._node.tag == _NULL_TAG:
+            self.fail("không được để trống")
+        return value
+
+    def template(self) -> str:
+        """A text that may contain {year}, {previous_year} or {next_year}."""
+        value = self.text()
+        try:
+            fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError:
+            self.fail("dấu ngoặc nhọn { } không cân đối; muốn viết dấu ngoặc thật hãy viết {{ hoặc }}")
+        unknown = fields - {"year", "previous_year", "next_year"}
+        if unknown:
+            self.fail(
+                f"chỗ thay thế {{{sorted(unknown)[0]}}} không được hỗ trợ; "
+                "chỉ dùng {year}, {previous_year} hoặc {next_year}"
+            )
+        return value
+
+    def integer(self, low: int, high: int) -> int:
+        raw = self._scalar()
+        if self._node.tag != _INT_TAG:
+            self.fail(f'cần một số nguyên từ {low} đến {high}, nhận được "{raw}"')
+        value = int(raw)
+        if not low <= value <= high:
+            self.fail(f"cần một số nguyên từ {low} đến {high}, nhận được {value}")
+        return value
+
+    def boolean(self) -> bool:
+        raw = self._scalar()
+        if self._node.tag != _BOOL_TAG:
+            self.fail(f'cần true hoặc false, nhận được "{raw}"')
+        return raw.lower() in {"true", "yes", "on", "y"}
+
+    def choice(self, options: tuple[str, ...]) -> str:
+        value = self._scalar()
+        if self._node.tag != _STR_TAG or value not in options:
+            self.fail(f'cần một trong các giá trị: {", ".join(options)}; nhận được "{value}"')
+        return value
+
+    def texts(self) -> tuple[str, ...]:
+        if self.is_scalar:
+            return (self.template(),)
+        values = tuple(item.template() for item in self.items())
+        if not values:
+            self.fail("danh sách không được để trống")
+        return values
+
+
+def read_document(path: Path) -> Node:
+    """Parse one YAML file into a Node, or raise DirectiveError naming the file and the line."""
+    label = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise DirectiveError(label, [Problem(0, f"không đọc được tệp ({reason})")]) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DirectiveError(
+            label, [Problem(line, "tệp không ở mã UTF-8; hãy lưu lại tệp với mã UTF-8")]
+        ) from exc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        detail = exc.problem or exc.context or "không rõ"
+        raise DirectiveError(label, [Problem(line, f"sai cú pháp YAML ({detail})")]) from exc
+    except yaml.YAMLError as exc:
+        raise DirectiveError(label, [Problem(0, f"sai cú pháp YAML ({exc})")]) from exc
+    if root is None:
+        raise DirectiveError(label, [Problem(1, "tệp rỗng; cần có id, year, unit_kinds và obligations")])
+    return Node(root, "")
