@@ -1,29 +1,5 @@
-"""Dates as Vietnamese readers write them: dd/mm/yyyy, weekday names, ranges."""
+"""Vietnamese date wording for views; the single definition lives with the calendar rules."""
 
-from __future__ import annotations
+from calendars.words import NONE_MARK, WEEKDAYS, dmy, range_text, weekday, weekday_dmy
 
-from datetime import date
-
-from calendars.rules import DateRange
-
-WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
-NONE_MARK = "—"
-
-
-def dmy(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
-def weekday(day: date) -> str:
-    return WEEKDAYS[day.weekday()]
-
-
-def weekday_dmy(day: date) -> str:
-    """"Thứ Bảy, 13/03/2021"."""
-    return f"{weekday(day)}, {dmy(day)}"
-
-
-def range_text(span: DateRange | None) -> str:
-    if span is None:
-        return NONE_MARK
-    return f"{dmy(span.start)} – {dmy(span.end)}"
+__all__ = ["NONE_MARK", "WEEKDAYS", "dmy", "range_text", "weekday", "weekday_dmy"]
