@@ -10,6 +10,7 @@ from calendars.rules import Window
 from calendars.words import weekday_dmy as _dmy
 from calendars.workdays import WorkCalendar
 
+
 @dataclass(frozen=True)
 class Finding:
     line: int

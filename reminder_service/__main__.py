@@ -1,0 +1,3 @@
+from reminder_service.cli import main
+
+main()

@@ -1,0 +1,96 @@
+"""``reminder-service``: the command line, Vietnamese for people and JSON for machines."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from calendars.library import LibraryError
+from calendars.yaml_nodes import DirectiveError
+from reminder_service.app import App
+from reminder_service.cli.base import ViGroup, usage_message
+from reminder_service.config import CONFIG_ENV, load_config
+from reminder_service.errors import UserError
+
+EXIT_INPUT = 2
+
+
+class AppHolder:
+    """Builds the App on first use, so `--help` works even with a broken config."""
+
+    def __init__(self, config_path: Path | None) -> None:
+        self.config_path = config_path
+        self._app: App | None = None
+
+    @property
+    def app(self) -> App:
+        if self._app is None:
+            self._app = App.from_config(load_config(self.config_path))
+        return self._app
+
+
+@click.group(cls=ViGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar=CONFIG_ENV,
+    help=f"Tệp cấu hình TOML (hoặc biến môi trường {CONFIG_ENV}).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None) -> None:
+    """Theo dõi hạn nộp và nhắc báo cáo cải cách hành chính (CCHC).
+
+    Deadlines and escalating reminders for CCHC reports.
+    """
+    ctx.obj = AppHolder(config_path)
+
+
+def _register() -> None:
+    from reminder_service.cli import calendar_cmd, run_cmd
+
+    cli.add_command(calendar_cmd.calendar)
+    cli.add_command(run_cmd.run)
+
+
+_register()
+
+
+def _fail(message: str) -> int:
+    click.echo(message, err=True)
+    return EXIT_INPUT
+
+
+def run_cli(argv: Sequence[str] | None = None) -> int:
+    """Run a command and return its exit code; user errors are reported, never raised."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="reminder-service",
+                 standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.UsageError as exc:
+        return _fail(usage_message(exc))
+    except click.Abort:
+        click.echo("Đã hủy.", err=True)
+        return 1
+    except click.ClickException as exc:
+        return _fail(f"Lỗi: {exc.format_message()}")
+    except (LibraryError, DirectiveError) as exc:
+        errors = exc.errors if isinstance(exc, LibraryError) else [exc]
+        details = "\n".join(f"  {line}" for error in errors for line in str(error).splitlines())
+        return _fail(f"Lỗi trong tệp văn bản hướng dẫn — hãy sửa các chỗ sau rồi chạy lại:\n{details}")
+    except UserError as exc:
+        return _fail(f"Lỗi: {exc}")
+    return 0
+
+
+def main() -> None:
+    # Vietnamese must print whatever the server's locale; a Latin-1 or ASCII terminal would crash.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.encoding.lower() != "utf-8":
+            stream.reconfigure(encoding="utf-8")
+    sys.exit(run_cli())

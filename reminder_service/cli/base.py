@@ -1,0 +1,114 @@
+"""Click, spoken in Vietnamese: help headings, parameter types and error messages."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import click
+
+from reminder_service.config import parse_day
+
+_HEADINGS = {"Options": "Tùy chọn", "Commands": "Lệnh", "Arguments": "Tham số"}
+
+
+class ViHelpFormatter(click.HelpFormatter):
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, prefix="Cách dùng: ")
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading(_HEADINGS.get(heading, heading))
+
+
+class ViContext(click.Context):
+    formatter_class = ViHelpFormatter
+
+
+class ViCommand(click.Command):
+    context_class = ViContext
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "Hiện hướng dẫn này rồi thoát."
+        return option
+
+
+class ViGroup(click.Group):
+    context_class = ViContext
+    command_class = ViCommand
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "Hiện hướng dẫn này rồi thoát."
+        return option
+
+
+ViGroup.group_class = ViGroup
+
+
+class YearType(click.ParamType[int]):
+    name = "NĂM"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if not re.fullmatch(r"\d{4}", text) or not 1900 <= int(text) <= 2200:
+            self.fail(f'"{value}" không phải là năm hợp lệ; hãy ghi năm bốn chữ số, ví dụ 2021', param, ctx)
+        return int(text)
+
+
+class DayType(click.ParamType[date]):
+    name = "NGÀY"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        parsed = parse_day(str(value))
+        if parsed is None:
+            self.fail(f'"{value}" không phải là ngày hợp lệ; hãy ghi dạng 25/11/2026 hoặc 2026-11-25', param, ctx)
+        return parsed
+
+
+class ChoiceType(click.ParamType[str]):
+    """A choice whose refusal is worded in Vietnamese."""
+
+    def __init__(self, *options: str) -> None:
+        self.options = options
+        self.name = "|".join(options)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip().lower()
+        if text not in self.options:
+            self.fail(f'"{value}" không hợp lệ; chọn một trong: {", ".join(self.options)}', param, ctx)
+        return text
+
+
+_TRANSLATIONS = (
+    (r"No such command '(.+)'\.", "không có lệnh \"{0}\""),
+    (r"No such option:? '?([^'\s]+)'?\.?", "không có tùy chọn {0}"),
+    (r"Missing option '(.+)'\.?", "thiếu tùy chọn bắt buộc {0}"),
+    (r"Missing argument '(.+)'\.?", "thiếu tham số bắt buộc {0}"),
+    (r"Option '(.+)' requires an argument\.", "tùy chọn {0} cần một giá trị"),
+    (r"Got unexpected extra arguments? \((.+)\)", "thừa tham số: {0}"),
+    (r"Invalid value for '?(.+?)'?: (.+)", "giá trị của {0} không hợp lệ: {1}"),
+    (r"Missing command\.", "thiếu tên lệnh"),
+)
+
+
+def usage_message(error: click.UsageError) -> str:
+    """A click usage error in Vietnamese, with where to find help."""
+    text = error.format_message().strip()
+    for pattern, template in _TRANSLATIONS:
+        found = re.match(pattern, text)
+        if found:
+            # Keep what follows the matched part: click's "Did you mean …?" suggestions.
+            text = template.format(*found.groups()) + text[found.end():]
+            break
+    text = re.sub(r"\s*Did you mean (.+)\?", r" (có phải ý bạn là \1?)", text).rstrip(".")
+    text = re.sub(r"\(Possible options: (.+)\)", r"(các tùy chọn gần giống: \1)", text)
+    command = error.ctx.command_path if error.ctx is not None else "reminder-service"
+    return f"Lỗi: {text}.\nXem hướng dẫn: {command} --help"

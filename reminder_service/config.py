@@ -1,0 +1,147 @@
+"""The service's TOML configuration: defaults, the file, and environment overrides.
+
+Secrets never live here: they come from the environment or ``*_FILE`` variables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from reminder_service.errors import UserError
+
+CONFIG_ENV = "REMINDER_SERVICE_CONFIG"
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    directive: str = "cchc"
+    # An office's own directive files; a file here replaces the built-in one of the same id and year.
+    directives_dir: Path | None = None
+    extra_days_off: tuple[date, ...] = ()
+    extra_working_days: tuple[date, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    calendar: CalendarSettings
+
+
+class ConfigError(UserError):
+    pass
+
+
+_SECTIONS: dict[str, set[str]] = {
+    "calendar": {"directive", "directives_dir", "extra_days_off", "extra_working_days"},
+}
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if environ is None else environ
+    if path is None and env.get(CONFIG_ENV):
+        path = Path(env[CONFIG_ENV])
+    if path is None:
+        return Config(path=None, calendar=CalendarSettings())
+    data = _read(path)
+    reader = _Reader(path)
+    unknown = sorted(set(data) - set(_SECTIONS))
+    if unknown:
+        reader.fail(f"mục [{unknown[0]}] không được hỗ trợ; các mục hợp lệ: {', '.join(sorted(_SECTIONS))}")
+    calendar = reader.section(data, "calendar")
+    base = path.parent
+    directives_dir = reader.text(calendar, "calendar", "directives_dir")
+    return Config(
+        path=path,
+        calendar=CalendarSettings(
+            directive=reader.text(calendar, "calendar", "directive") or "cchc",
+            directives_dir=(base / directives_dir) if directives_dir else None,
+            extra_days_off=reader.dates(calendar, "calendar", "extra_days_off"),
+            extra_working_days=reader.dates(calendar, "calendar", "extra_working_days"),
+        ),
+    )
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"Không đọc được tệp cấu hình {path} ({exc.strerror or exc.__class__.__name__}). "
+            f"Hãy kiểm tra đường dẫn trong --config hoặc biến môi trường {CONFIG_ENV}."
+        ) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"Tệp cấu hình {path} không ở mã UTF-8; hãy lưu lại với mã UTF-8.") from None
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"line (\d+)", str(exc))
+        where = f", dòng {found.group(1)}" if found else ""
+        raise ConfigError(
+            f"Tệp cấu hình {path}{where}: sai cú pháp TOML ({exc}). Hãy sửa dòng này rồi chạy lại."
+        ) from None
+
+
+class _Reader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, message: str) -> NoReturn:
+        raise ConfigError(f"Tệp cấu hình {self.path}: {message}")
+
+    def section(self, data: dict[str, Any], name: str) -> dict[str, Any]:
+        value = data.get(name, {})
+        if not isinstance(value, dict):
+            self.fail(f"[{name}] phải là một mục (bảng), ví dụ dòng [{name}]")
+        unknown = sorted(set(value) - _SECTIONS[name])
+        if unknown:
+            self.fail(
+                f'khóa "{unknown[0]}" trong [{name}] không được hỗ trợ; '
+                f"các khóa hợp lệ: {', '.join(sorted(_SECTIONS[name]))}"
+            )
+        return value
+
+    def text(self, section: dict[str, Any], name: str, key: str) -> str | None:
+        value = section.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            self.fail(f'[{name}].{key} phải là một chuỗi không rỗng, ví dụ {key} = "..."')
+        return value
+
+    def dates(self, section: dict[str, Any], name: str, key: str) -> tuple[date, ...]:
+        value = section.get(key, [])
+        if not isinstance(value, list):
+            self.fail(f"[{name}].{key} phải là một danh sách ngày, ví dụ {key} = [2026-12-31]")
+        days = []
+        for index, item in enumerate(value, start=1):
+            day = parse_day(item) if isinstance(item, str | date) else None
+            if day is None:
+                self.fail(
+                    f'[{name}].{key}, phần tử thứ {index} ("{item}") không phải là ngày hợp lệ; '
+                    "hãy viết dạng 2026-12-31 hoặc \"31/12/2026\""
+                )
+            days.append(day)
+        return tuple(days)
+
+
+def parse_day(value: str | date) -> date | None:
+    """A civil date from ISO (2026-12-31) or Vietnamese (31/12/2026) writing, or None."""
+    if isinstance(value, datetime):
+        return None  # a time of day means the writer meant something other than a civil date
+    if isinstance(value, date):
+        return value
+    text = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+        found = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+        if found:
+            return date(int(found.group(3)), int(found.group(2)), int(found.group(1)))
+    except ValueError:
+        return None
+    return None

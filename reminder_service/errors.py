@@ -1,0 +1,5 @@
+"""Errors a user can cause and fix; the CLI prints their message (Vietnamese) and exits with 2."""
+
+
+class UserError(Exception):
+    """Bad input from a person: the message says where and what to do."""
