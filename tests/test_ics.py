@@ -147,9 +147,7 @@ def test_q1_alarm_fires_three_working_days_before_at_eight() -> None:
     q1 = events(export(2021, "commune"))["cchc-2021-q1-commune@reminder-service"]
     alarm = only_alarm(q1)
     assert alarm.ACTION == "DISPLAY"
-    assert alarm.description == (
-        "Sắp đến hạn nộp Báo cáo CCHC Quý I/2021 – UBND các xã, thị trấn: Thứ Bảy, 13/03/2021"
-    )
+    assert alarm.description == ("Sắp đến hạn nộp Báo cáo CCHC Quý I/2021 – UBND các xã, thị trấn: Thứ Bảy, 13/03/2021")
     assert alarm.TRIGGER == -timedelta(days=2, hours=16)
     assert alarm_fires_at(q1) == datetime(2021, 3, 10, 8, 0)
 

@@ -132,9 +132,7 @@ def _event(
         )
         .strip()
     )
-    alarm = Alarm.new(
-        description=ALARM_TEXT.format(title=obligation.title, unit=unit, deadline=weekday_dmy(nominal))
-    )
+    alarm = Alarm.new(description=ALARM_TEXT.format(title=obligation.title, unit=unit, deadline=weekday_dmy(nominal)))
     alarm.ACTION = "DISPLAY"
     alarm.TRIGGER = alarm_trigger(nominal, alarm_day(nominal, workdays, alarm_working_days))
     return Event.new(
