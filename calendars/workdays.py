@@ -35,7 +35,8 @@ class WorkCalendar:
         if clash:
             listed = ", ".join(d.isoformat() for d in sorted(clash))
             raise ValueError(f"days both off and working: {listed}")
-        self._holidays = holidays.country_holidays("VN")
+        # Names in Vietnamese whatever the server's locale.
+        self._holidays = holidays.country_holidays("VN", language="vi")
         self._cache: dict[date, bool] = {}
 
     def is_working_day(self, day: date) -> bool:

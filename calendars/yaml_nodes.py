@@ -6,6 +6,7 @@ constructing plain Python objects, which would lose those positions.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,19 @@ _BOOL_TAG = "tag:yaml.org,2002:bool"
 _INT_TAG = "tag:yaml.org,2002:int"
 _NULL_TAG = "tag:yaml.org,2002:null"
 _STR_TAG = "tag:yaml.org,2002:str"
+_DECIMAL = re.compile(r"[-+]?[0-9]+")
+PLACEHOLDERS = frozenset({"year", "previous_year", "next_year"})
+# PyYAML's most common complaints, in words an office clerk editing the file can act on.
+_YAML_PROBLEMS = (
+    ("found character '\\t' that cannot start any token", "có ký tự tab; YAML chỉ thụt lề bằng dấu cách"),
+    ("mapping values are not allowed here",
+     "dấu hai chấm không đúng chỗ; một chuỗi có dấu \":\" cần đặt trong ngoặc kép"),
+    ("found unexpected end of stream", "tệp kết thúc khi dấu ngoặc kép hoặc ngoặc chưa được đóng"),
+    ("found undefined alias", "tham chiếu *tên chưa được định nghĩa bằng &tên"),
+    ("expected <block end>", "thụt lề không khớp hoặc có ký tự thừa"),
+    ("expected ',' or '}'", "thiếu dấu phẩy hoặc dấu } trong bảng viết trên một dòng"),
+    ("expected ',' or ']'", "thiếu dấu phẩy hoặc dấu ] trong danh sách viết trên một dòng"),
+)
 
 
 @dataclass(frozen=True)
@@ -123,25 +137,28 @@ class Node:
         return value
 
     def template(self) -> str:
-        """A text that may contain {year}, {previous_year} or {next_year}."""
+        """A text that may contain {year}, {previous_year} or {next_year}, and nothing else in braces."""
         value = self.text()
         try:
-            fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+            fields = list(string.Formatter().parse(value))
         except ValueError:
             self.fail("dấu ngoặc nhọn { } không cân đối; muốn viết dấu ngoặc thật hãy viết {{ hoặc }}")
-        unknown = fields - {"year", "previous_year", "next_year"}
-        if unknown:
-            self.fail(
-                f"chỗ thay thế {{{sorted(unknown)[0]}}} không được hỗ trợ; "
-                "chỉ dùng {year}, {previous_year} hoặc {next_year}"
-            )
+        for _, name, spec, conversion in fields:
+            if name is None:
+                continue
+            if name not in PLACEHOLDERS or spec or conversion:
+                shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+                self.fail(
+                    f"chỗ thay thế {shown} không được hỗ trợ; chỉ dùng {{year}}, {{previous_year}} hoặc {{next_year}}"
+                )
         return value
 
     def integer(self, low: int, high: int) -> int:
-        raw = self._scalar()
-        if self._node.tag != _INT_TAG:
+        raw = self._scalar().strip()
+        # Plain decimal only: YAML 1.1 would also read 0x0D, 0b1101 or 1:30 as numbers, and "09" as text.
+        if not _DECIMAL.fullmatch(raw):
             self.fail(f'cần một số nguyên từ {low} đến {high}, nhận được "{raw}"')
-        value = int(raw)
+        value = int(raw, 10)
         if not low <= value <= high:
             self.fail(f"cần một số nguyên từ {low} đến {high}, nhận được {value}")
         return value
@@ -184,13 +201,30 @@ def read_document(path: Path) -> Node:
         ) from exc
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        message = f"tệp chứa ký tự điều khiển không được phép (mã {exc.character!r}); hãy xóa ký tự này"
+        raise DirectiveError(label, [Problem(line, message)]) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 0
-        detail = exc.problem or exc.context or "không rõ"
-        raise DirectiveError(label, [Problem(line, f"sai cú pháp YAML ({detail})")]) from exc
+        raise DirectiveError(label, [_syntax_problem(exc)]) from None
     except yaml.YAMLError as exc:
-        raise DirectiveError(label, [Problem(0, f"sai cú pháp YAML ({exc})")]) from exc
+        raise DirectiveError(label, [Problem(1, f"sai cú pháp YAML ({exc})")]) from None
     if root is None:
         raise DirectiveError(label, [Problem(1, "tệp rỗng; cần có id, year, unit_kinds và obligations")])
     return Node(root, "")
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError) -> Problem:
+    problem = exc.problem or ""
+    explained = next((vi for en, vi in _YAML_PROBLEMS if en in problem), None)
+    detail = f"{explained} ({problem})" if explained else problem or "không rõ"
+    line = exc.problem_mark.line + 1 if exc.problem_mark is not None else 1
+    context = exc.context or ""
+    # For an unclosed quote or bracket PyYAML notices the problem lines later, often at the end of the
+    # file; where the construct opened is the line the writer must fix.
+    if exc.context_mark is not None and context.startswith(("while scanning", "while parsing a flow")):
+        opened = exc.context_mark.line + 1
+        if opened != line:
+            message = f"sai cú pháp YAML: {detail}; phần mở ở dòng này chưa được đóng (lỗi lộ ra ở dòng {line})"
+            return Problem(opened, message)
+    return Problem(line, f"sai cú pháp YAML: {detail}")

@@ -248,47 +248,23 @@ def test_a_missing_file(tmp_path: Path) -> None:
     assert "không đọc được tệp" in caught.value.problems[0].message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="yaml_nodes.py:144 Node.integer() calls int(raw) on YAML 1.1 ints such as 0x0D, 0b1101 and "
-    "1:30 (sexagesimal): ValueError escapes instead of a DirectiveError",
-)
 @pytest.mark.parametrize("written", ["0x0D", "0b1101", "1:30"])
 def test_exotic_integer_is_explained(tmp_path: Path, written: str) -> None:
     error = _error(tmp_path / "thu.yaml", _edit("{day: 13, month", f"{{day: {written}, month"))
     assert [p.line for p in error.problems] == [13]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="yaml_nodes.py:125-138 Node.template() checks only field names; a conversion or format spec "
-    "({year!z}, {year:%Y}, {year:{nam}}) loads, then model.fill() raises at build_year time",
-)
 @pytest.mark.parametrize("placeholder", ["{year!z}", "{year:%Y}", "{year:{nam}}"])
 def test_bad_placeholder_format_is_refused_at_load(tmp_path: Path, placeholder: str) -> None:
     error = _error(tmp_path / "thu.yaml", _edit("Báo cáo Quý I/{year}", f"Báo cáo Quý I/{placeholder}"))
     assert [p.line for p in error.problems] == [9]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="yaml_nodes.py:192 a yaml.ReaderError (control character) is not a MarkedYAMLError: reported "
-    "as line 0 with PyYAML's English text instead of its line",
-)
 def test_control_character_names_its_line(tmp_path: Path) -> None:
     error = _error(tmp_path / "thu.yaml", _edit("Báo cáo Quý I/{year}", "Báo cáo Quý I\x07/{year}"))
     assert [p.line for p in error.problems] == [9]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="yaml_nodes.py:187-188 prefers PyYAML's problem_mark, which for an unclosed quote is the end "
-    "of the file; the context_mark (where the quote opens) is dropped",
-)
 def test_unclosed_quote_names_the_line_it_opens_on(tmp_path: Path) -> None:
     error = _error(tmp_path / "thu.yaml", _edit("title: Văn bản thử", 'title: "Văn bản thử'))
     assert error.problems[0].line == 3 or "dòng 3" in error.problems[0].message
