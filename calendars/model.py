@@ -8,8 +8,6 @@ from pathlib import Path
 
 from calendars.rules import DateRange, Deadline, Period, Window
 
-TEMPLATE_FIELDS = frozenset({"year", "previous_year", "next_year"})
-
 
 def fill(template: str, year: int) -> str:
     """Put the report year into a text from the directive ("Báo cáo CCHC Quý I/{year}")."""
