@@ -25,25 +25,23 @@ class ViContext(click.Context):
     formatter_class = ViHelpFormatter
 
 
-class ViCommand(click.Command):
-    context_class = ViContext
+class _ViHelp:
+    """Vietnamese help-option text, shared by commands and groups."""
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
-        option = super().get_help_option(ctx)
+        option: click.Option | None = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
             option.help = "Hiện hướng dẫn này rồi thoát."
         return option
 
 
-class ViGroup(click.Group):
+class ViCommand(_ViHelp, click.Command):
+    context_class = ViContext
+
+
+class ViGroup(_ViHelp, click.Group):
     context_class = ViContext
     command_class = ViCommand
-
-    def get_help_option(self, ctx: click.Context) -> click.Option | None:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.help = "Hiện hướng dẫn này rồi thoát."
-        return option
 
 
 ViGroup.group_class = ViGroup
