@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from calendars.library import BUILTIN_DIRECTIVES, DirectiveLibrary, UnknownDirectiveError, load_library
 from calendars.model import Directive, YearCalendar
 from calendars.workdays import WorkCalendar
 from reminder_service.config import Config
+from reminder_service.db.engine import make_engine, session_factory, upgrade
 from reminder_service.errors import UserError
 
 
-@dataclass(frozen=True)
+@dataclass
 class App:
     config: Config
     workdays: WorkCalendar
     library: DirectiveLibrary
+    _calendars: dict[int, YearCalendar] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: Config) -> App:
@@ -47,4 +55,23 @@ class App:
             ) from None
 
     def calendar(self, year: int) -> YearCalendar:
-        return self.library.calendar(self.config.calendar.directive, year, self.workdays)
+        if year not in self._calendars:
+            self._calendars[year] = self.library.calendar(self.config.calendar.directive, year, self.workdays)
+        return self._calendars[year]
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.config.database_url)
+
+    @cached_property
+    def _sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+    def upgrade_schema(self) -> None:
+        upgrade(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed when the block ends normally, rolled back on any error."""
+        with self._sessions() as session, session.begin():
+            yield session

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pendulum
 
@@ -16,3 +17,10 @@ def now() -> datetime:
 
 def today() -> date:
     return now().date()
+
+
+def wall(moment: datetime) -> datetime:
+    """Vietnamese wall-clock time without tzinfo, as the database stores it; naive input is taken as such."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(ZoneInfo(TIMEZONE)).replace(tzinfo=None)

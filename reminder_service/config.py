@@ -17,6 +17,9 @@ from typing import Any, NoReturn
 from reminder_service.errors import UserError
 
 CONFIG_ENV = "REMINDER_SERVICE_CONFIG"
+DATABASE_URL_ENV = "REMINDER_SERVICE_DATABASE_URL"
+# Development default, relative to the working directory; production sets a path in the config.
+DEFAULT_DATABASE_URL = "sqlite:///var/reminder-service.sqlite3"
 
 
 @dataclass(frozen=True)
@@ -29,9 +32,18 @@ class CalendarSettings:
 
 
 @dataclass(frozen=True)
+class StatusSettings:
+    # "Due soon" starts this many working days before the nominal deadline (the notice stage).
+    due_soon_working_days: int = 5
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     calendar: CalendarSettings
+    database_url: str = DEFAULT_DATABASE_URL
+    office_name: str = "Phòng Nội vụ"
+    status: StatusSettings = StatusSettings()
 
 
 class ConfigError(UserError):
@@ -40,6 +52,9 @@ class ConfigError(UserError):
 
 _SECTIONS: dict[str, set[str]] = {
     "calendar": {"directive", "directives_dir", "extra_days_off", "extra_working_days"},
+    "database": {"url"},
+    "office": {"name"},
+    "status": {"due_soon_working_days"},
 }
 
 
@@ -47,8 +62,9 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     env = os.environ if environ is None else environ
     if path is None and env.get(CONFIG_ENV):
         path = Path(env[CONFIG_ENV])
+    env_url = env.get(DATABASE_URL_ENV, "").strip() or None
     if path is None:
-        return Config(path=None, calendar=CalendarSettings())
+        return Config(path=None, calendar=CalendarSettings(), database_url=env_url or DEFAULT_DATABASE_URL)
     data = _read(path)
     reader = _Reader(path)
     unknown = sorted(set(data) - set(_SECTIONS))
@@ -57,8 +73,14 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     calendar = reader.section(data, "calendar")
     base = path.parent
     directives_dir = reader.text(calendar, "calendar", "directives_dir")
+    database = reader.section(data, "database")
+    office = reader.section(data, "office")
+    status = reader.section(data, "status")
     return Config(
         path=path,
+        database_url=env_url or reader.text(database, "database", "url") or DEFAULT_DATABASE_URL,
+        office_name=reader.text(office, "office", "name") or "Phòng Nội vụ",
+        status=StatusSettings(reader.integer(status, "status", "due_soon_working_days", 5, 0, 60)),
         calendar=CalendarSettings(
             directive=reader.text(calendar, "calendar", "directive") or "cchc",
             directives_dir=(base / directives_dir) if directives_dir else None,
@@ -111,6 +133,12 @@ class _Reader:
         value = section.get(key)
         if value is not None and (not isinstance(value, str) or not value.strip()):
             self.fail(f'[{name}].{key} phải là một chuỗi không rỗng, ví dụ {key} = "..."')
+        return value
+
+    def integer(self, section: dict[str, Any], name: str, key: str, default: int, low: int, high: int) -> int:
+        value = section.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.fail(f"[{name}].{key} phải là số nguyên từ {low} đến {high}, ví dụ {key} = {default}")
         return value
 
     def dates(self, section: dict[str, Any], name: str, key: str) -> tuple[date, ...]:

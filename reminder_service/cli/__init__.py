@@ -11,26 +11,11 @@ import click
 
 from calendars.library import LibraryError
 from calendars.yaml_nodes import DirectiveError
-from reminder_service.app import App
-from reminder_service.cli.base import ViGroup, usage_message
-from reminder_service.config import CONFIG_ENV, load_config
+from reminder_service.cli.base import AppHolder, ViGroup, usage_message
+from reminder_service.config import CONFIG_ENV
 from reminder_service.errors import UserError
 
 EXIT_INPUT = 2
-
-
-class AppHolder:
-    """Builds the App on first use, so `--help` works even with a broken config."""
-
-    def __init__(self, config_path: Path | None) -> None:
-        self.config_path = config_path
-        self._app: App | None = None
-
-    @property
-    def app(self) -> App:
-        if self._app is None:
-            self._app = App.from_config(load_config(self.config_path))
-        return self._app
 
 
 @click.group(cls=ViGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,10 +36,31 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 
 def _register() -> None:
-    from reminder_service.cli import calendar_cmd, run_cmd
+    from reminder_service.cli import (
+        calendar_cmd,
+        db_cmd,
+        obligations_cmd,
+        people_cmd,
+        readside_cmd,
+        register_cmd,
+        run_cmd,
+        submissions_cmd,
+        units_cmd,
+    )
 
-    cli.add_command(calendar_cmd.calendar)
-    cli.add_command(run_cmd.run)
+    for command in (
+        calendar_cmd.calendar,
+        db_cmd.db,
+        db_cmd.init,
+        units_cmd.units,
+        people_cmd.people,
+        obligations_cmd.obligations,
+        submissions_cmd.submissions,
+        *readside_cmd.COMMANDS,
+        run_cmd.run,
+    ):
+        cli.add_command(command)
+    register_cmd.attach(submissions_cmd.submissions)
 
 
 _register()

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import getpass
 import re
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from reminder_service.config import parse_day
+from reminder_service.config import CONFIG_ENV, parse_day
+
+if TYPE_CHECKING:
+    from reminder_service.app import App
+    from reminder_service.audit import Actor
 
 _HEADINGS = {"Options": "Tùy chọn", "Commands": "Lệnh", "Arguments": "Tham số"}
 
@@ -35,8 +41,80 @@ class _ViHelp:
         return option
 
 
+class AppHolder:
+    """Builds the App on first use, so `--help` works even with a broken config."""
+
+    def __init__(self, config_path: Path | None) -> None:
+        self.config_path = config_path
+        self._app: App | None = None
+
+    @property
+    def app(self) -> App:
+        if self._app is None:
+            from reminder_service.app import App
+            from reminder_service.config import load_config
+
+            self._app = App.from_config(load_config(self.config_path))
+        return self._app
+
+
+def _config_callback(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    holder = ctx.find_object(AppHolder)
+    if value is not None and holder is not None:
+        holder.config_path = value
+
+
+def config_option() -> click.Option:
+    """`--config` accepted on every command as well as before it."""
+    return click.Option(
+        ["--config"], type=click.Path(path_type=Path, dir_okay=False), expose_value=False, is_eager=True,
+        callback=_config_callback, help=f"Tệp cấu hình TOML (hoặc biến môi trường {CONFIG_ENV}).",
+    )
+
+
 class ViCommand(_ViHelp, click.Command):
     context_class = ViContext
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(config_option())
+
+
+def app_of(ctx: click.Context) -> App:
+    holder = ctx.find_object(AppHolder)
+    assert holder is not None, "the root group always installs an AppHolder"
+    return holder.app
+
+
+def db_app_of(ctx: click.Context) -> App:
+    """The App, after checking that the database exists at the current schema."""
+    from reminder_service.db.engine import is_current
+
+    app = app_of(ctx)
+    try:
+        current = is_current(app.engine)
+    except Exception as exc:
+        raise click.ClickException(
+            f"không kết nối được cơ sở dữ liệu {app.engine.url.render_as_string(hide_password=True)} "
+            f"({exc.__class__.__name__}); hãy kiểm tra [database].url hoặc REMINDER_SERVICE_DATABASE_URL"
+        ) from None
+    if not current:
+        raise click.ClickException(
+            "cơ sở dữ liệu chưa được khởi tạo hoặc chưa nâng cấp; hãy chạy: reminder-service init "
+            "(hoặc reminder-service db upgrade)"
+        )
+    return app
+
+
+def cli_actor() -> Actor:
+    """Whoever runs the command, as the audit log names them."""
+    from reminder_service.audit import Actor
+
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "cli"
+    return Actor(name=name, channel="cli")
 
 
 class ViGroup(_ViHelp, click.Group):

@@ -14,16 +14,11 @@ from calendars.loader import load_directive
 from calendars.model import Directive
 from reminder_service import clock
 from reminder_service.app import App
-from reminder_service.cli.base import ChoiceType, ViGroup, YearType
+from reminder_service.cli.base import ChoiceType, ViGroup, YearType, app_of
 from reminder_service.errors import UserError
 from reminder_service.present.calendar_view import calendar_json, calendar_table
 
 _SEVERITY = {"warning": "cảnh báo", "info": "lưu ý"}
-
-
-def _app(ctx: click.Context) -> App:
-    app: App = ctx.obj.app
-    return app
 
 
 def _check_kind(app: App, year: int, kind: str | None) -> None:
@@ -50,7 +45,7 @@ def calendar() -> None:
 @click.pass_context
 def show(ctx: click.Context, year: int | None, kind: str | None, output: str, details: bool) -> None:
     """Hiện lịch báo cáo của một năm."""
-    app = _app(ctx)
+    app = app_of(ctx)
     year = year or clock.today().year
     _check_kind(app, year, kind)
     cal = app.calendar(year)
@@ -72,7 +67,7 @@ def ics(ctx: click.Context, year: int | None, kind: str | None, output: Path | N
     """Xuất lịch ra tệp iCalendar (.ics) để nhập vào Google Calendar, Outlook, Thunderbird."""
     from reminder_service.present.ics import calendar_to_ics
 
-    app = _app(ctx)
+    app = app_of(ctx)
     stamp = clock.now()
     year = year or stamp.year
     _check_kind(app, year, kind)
@@ -100,7 +95,7 @@ def lint(ctx: click.Context, files: tuple[Path, ...]) -> None:
     Không ghi FILES: kiểm tra mọi văn bản đang dùng. Lỗi làm tệp không dùng được: mã thoát 2;
     chỉ có cảnh báo: mã thoát 0.
     """
-    app = _app(ctx)
+    app = app_of(ctx)
     directives: list[Directive] = [load_directive(path) for path in files] if files else [
         version for directive_id in app.library.ids for version in app.library.versions(directive_id)
     ]

@@ -11,8 +11,7 @@ import click
 
 from calendars.agenda import agenda
 from reminder_service import clock
-from reminder_service.app import App
-from reminder_service.cli.base import DayType
+from reminder_service.cli.base import DayType, app_of
 from reminder_service.present.calendar_view import calendar_table
 from reminder_service.present.today_view import today_text
 
@@ -22,7 +21,7 @@ from reminder_service.present.today_view import today_text
 @click.pass_context
 def run(ctx: click.Context, as_of: date | None) -> None:
     """Chạy dịch vụ: in lịch năm nay và tình hình các hạn nộp hôm nay."""
-    app: App = ctx.obj.app
+    app = app_of(ctx)
     today = as_of or clock.today()
     this_year = app.calendar(today.year)
     next_year = app.calendar(today.year + 1)

@@ -1,0 +1,37 @@
+"""``reminder-service db upgrade`` and ``reminder-service init [--demo]``."""
+
+from __future__ import annotations
+
+import click
+
+from reminder_service import clock
+from reminder_service.cli.base import ViGroup, app_of, cli_actor
+
+
+@click.group(cls=ViGroup)
+def db() -> None:
+    """Cơ sở dữ liệu: tạo và nâng cấp cấu trúc."""
+
+
+@db.command()
+@click.pass_context
+def upgrade(ctx: click.Context) -> None:
+    """Tạo hoặc nâng cấp cấu trúc cơ sở dữ liệu lên phiên bản mới nhất."""
+    app = app_of(ctx)
+    app.upgrade_schema()
+    click.echo(f"Cơ sở dữ liệu đã ở phiên bản mới nhất: {app.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command()
+@click.option("--demo", is_flag=True, help="Nạp thêm tổ chức mẫu (một huyện giả định) và số liệu nộp báo cáo mẫu.")
+@click.pass_context
+def init(ctx: click.Context, demo: bool) -> None:
+    """Khởi tạo cơ sở dữ liệu (tạo hoặc nâng cấp), tùy chọn nạp dữ liệu mẫu."""
+    app = app_of(ctx)
+    app.upgrade_schema()
+    click.echo(f"Cơ sở dữ liệu sẵn sàng: {app.engine.url.render_as_string(hide_password=True)}")
+    if demo:
+        from reminder_service.demo import load_demo
+
+        summary = load_demo(app, cli_actor(), clock.now())
+        click.echo(summary)

@@ -1,0 +1,98 @@
+"""``reminder-service submissions record|incomplete|waive``: what Home Affairs received."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from reminder_service import clock
+from reminder_service.cli.base import ViGroup, YearType, cli_actor, db_app_of
+from reminder_service.config import parse_day
+from reminder_service.submissions import find_obligation, mark_incomplete, record_submission, waive
+
+
+def parse_received(text: str) -> datetime:
+    """"2021-03-12", "12/03/2021", "2021-03-12T14:30" or "12/03/2021 14:30", as Vietnamese wall time."""
+    value = text.strip().replace("T", " ")
+    day_text, _, time_text = value.partition(" ")
+    day = parse_day(day_text)
+    hour, minute = 0, 0
+    if time_text:
+        try:
+            hour, minute = (int(p) for p in time_text.split(":"))
+            valid = 0 <= hour < 24 and 0 <= minute < 60
+        except ValueError:
+            valid = False
+        if not valid:
+            day = None
+    if day is None:
+        raise click.BadParameter(
+            f'"{text}" không hợp lệ; hãy ghi ngày nhận dạng 12/03/2021 hoặc 2021-03-12, có thể kèm giờ 14:30',
+            param_hint="--received",
+        )
+    return datetime(day.year, day.month, day.day, hour, minute)
+
+
+def _target() -> list[click.Option]:
+    return [
+        click.Option(["--unit", "-u"], required=True, help="Mã đơn vị, ví dụ XA_AN_BINH."),
+        click.Option(["--obligation", "-o"], required=True,
+                     help="Mã nghĩa vụ (plan, q1, h1, q3, annual, …) hoặc số id."),
+        click.Option(["--year", "-y"], type=YearType(), help="Năm báo cáo (mặc định: năm nay)."),
+    ]
+
+
+@click.group(cls=ViGroup)
+def submissions() -> None:
+    """Báo cáo đã nhận: ghi nhận, đánh dấu thiếu, miễn nộp, nhập sổ văn bản đến."""
+
+
+@submissions.command(params=_target())
+@click.option("--received", "-r", required=True, help="Ngày (giờ) Phòng Nội vụ nhận: 12/03/2021 hoặc 2021-03-12T14:30.")
+@click.option("--doc-no", help='Số ký hiệu văn bản, ví dụ "45/BC-UBND".')
+@click.option("--note", help="Ghi chú.")
+@click.pass_context
+def record(ctx: click.Context, unit: str, obligation: str, year: int | None, received: str,
+           doc_no: str | None, note: str | None) -> None:
+    """Ghi nhận một báo cáo đã nhận."""
+    received_at = parse_received(received)
+    app = db_app_of(ctx)
+    now = clock.now()
+    with app.session() as session:
+        target = find_obligation(session, unit, obligation, year or now.year)
+        result = record_submission(session, target, received_at=received_at, doc_no=doc_no, note=note,
+                                   actor=cli_actor(), now=now)
+        subject = f"{target.title} của {target.unit.name}"
+    if result.created:
+        click.echo(f"Đã ghi nhận {subject}, nhận ngày {received_at:%d/%m/%Y %H:%M}.")
+    else:
+        click.echo(f"{subject} đã được ghi nhận trước đó (cùng số ký hiệu và ngày nhận); không ghi thêm.")
+
+
+@submissions.command(params=_target())
+@click.option("--missing", "-m", required=True, help='Còn thiếu gì, ví dụ "Phụ lục 3B mục 7.1".')
+@click.pass_context
+def incomplete(ctx: click.Context, unit: str, obligation: str, year: int | None, missing: str) -> None:
+    """Đánh dấu lần nộp gần nhất là còn thiếu; nghĩa vụ mở lại cho đến khi nộp đủ."""
+    app = db_app_of(ctx)
+    now = clock.now()
+    with app.session() as session:
+        target = find_obligation(session, unit, obligation, year or now.year)
+        mark_incomplete(session, target, missing, cli_actor(), now)
+        subject = f"{target.title} của {target.unit.name}"
+    click.echo(f"Đã đánh dấu {subject} còn thiếu: {missing.strip()}. Nghĩa vụ được mở lại.")
+
+
+@submissions.command(name="waive", params=_target())
+@click.option("--reason", required=True, help="Lý do miễn nộp.")
+@click.pass_context
+def waive_cmd(ctx: click.Context, unit: str, obligation: str, year: int | None, reason: str) -> None:
+    """Miễn nộp một nghĩa vụ cho một đơn vị (kèm lý do)."""
+    app = db_app_of(ctx)
+    now = clock.now()
+    with app.session() as session:
+        target = find_obligation(session, unit, obligation, year or now.year)
+        waive(session, target, reason, cli_actor(), now)
+        subject = f"{target.title} của {target.unit.name}"
+    click.echo(f"Đã miễn nộp {subject}. Lý do: {reason.strip()}.")

@@ -1,0 +1,1 @@
+"""Persistence: the schema, engines for SQLite and PostgreSQL, and migrations."""

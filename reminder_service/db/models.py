@@ -1,0 +1,182 @@
+"""The schema: organisation, obligations, submissions, register imports, review list, audit log.
+
+Times are Vietnamese wall-clock time (Asia/Ho_Chi_Minh has no daylight saving, so a naive local
+timestamp is unambiguous); dates are Vietnamese civil dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so migrations can alter them on SQLite and PostgreSQL alike.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("receiver", "leadership", "unit_head", "focal")
+CHANNELS = ("telegram", "email")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Office(Base):
+    """The receiving office (Phòng Nội vụ, or a provincial Sở Nội vụ): one row."""
+
+    __tablename__ = "offices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(40))
+    # Phụ lục 3B sections a monitoring office supplies, ";"-separated ("7.1" or "1.1;1.2;4;5").
+    sections: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    people: Mapped[list[Person]] = relationship(back_populates="unit")
+
+    @property
+    def section_list(self) -> list[str]:
+        return [s for s in self.sections.split(";") if s]
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True, index=True)
+    email: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Preferred channels, ","-separated, in order of preference.
+    channels: Mapped[str] = mapped_column(String(64), default="telegram,email")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "import" rows are owned by `units import` (a unit's head and focal officer); "manual" by `people add`.
+    source: Mapped[str] = mapped_column(String(20), default="manual")
+
+    unit: Mapped[Unit | None] = relationship(back_populates="people")
+
+
+class Obligation(Base):
+    """What one unit owes for one report of one year, with its dates resolved."""
+
+    __tablename__ = "obligations"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "year", "code", name="uq_obligations_unit_year_code"),
+        Index("ix_obligations_year_code", "year", "code"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(40))
+    # "directive" rows follow `obligations sync`; "adhoc" rows were created by the receiver.
+    origin: Mapped[str] = mapped_column(String(20), default="directive")
+    directive: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    title: Mapped[str] = mapped_column(String(255))
+    period: Mapped[str] = mapped_column(String(100), default="")
+    nominal_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    effective_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    window_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    window_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    estimate_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    estimate_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    projected: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False when the unit was deactivated or the directive no longer lists it; history is kept.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    waived_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    waived_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    unit: Mapped[Unit] = relationship()
+    submissions: Mapped[list[Submission]] = relationship(
+        back_populates="obligation", order_by="Submission.received_at"
+    )
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    doc_no: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # "accepted", or "incomplete" (reopens the obligation), or "reverted" (undone; kept for history).
+    state: Mapped[str] = mapped_column(String(20), default="accepted")
+    missing: Mapped[str | None] = mapped_column(Text, nullable=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(120))
+    # Identity of the incoming-register row it came from, so a re-import adds nothing.
+    register_key: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    obligation: Mapped[Obligation] = relationship(back_populates="submissions")
+
+
+class RegisterImport(Base):
+    __tablename__ = "register_imports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    matched: Mapped[int] = mapped_column(Integer, default=0)
+    ignored: Mapped[int] = mapped_column(Integer, default=0)
+    review: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReviewItem(Base):
+    """An incoming-register row that looks like a CCHC report but could not be matched for sure."""
+
+    __tablename__ = "review_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("register_imports.id"))
+    row_no: Mapped[int] = mapped_column(Integer)
+    register_key: Mapped[str] = mapped_column(String(64), unique=True)
+    sender: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    doc_no: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # unknown_unit | ambiguous_unit | unknown_obligation | ambiguous_obligation | bad_row
+    reason: Mapped[str] = mapped_column(String(40))
+    candidates: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
+
+
+class AuditEntry(Base):
+    """Who changed what, when, and through which channel (cli, bot, register, sync)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    channel: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(255))
+    details: Mapped[str] = mapped_column(Text, default="")

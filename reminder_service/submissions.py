@@ -1,0 +1,108 @@
+"""Recording what a unit sent: a submission, an incomplete mark that reopens it, or a waiver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from reminder_service import audit
+from reminder_service.audit import Actor
+from reminder_service.clock import wall
+from reminder_service.db.models import Obligation, Submission, Unit
+from reminder_service.errors import UserError
+
+
+def find_unit(session: Session, code: str) -> Unit:
+    unit = session.scalar(select(Unit).where(func.lower(Unit.code) == code.strip().lower()))
+    if unit is None:
+        raise UserError(f'không có đơn vị mã "{code}"; xem danh sách bằng lệnh: reminder-service units list')
+    return unit
+
+
+def find_obligation(session: Session, unit_code: str, obligation: str, year: int | None) -> Obligation:
+    """A unit's obligation by its code (q1, annual, adhoc1…) and year, or by its numeric id."""
+    unit = find_unit(session, unit_code)
+    text = obligation.strip().lower()
+    query = select(Obligation).where(Obligation.unit_id == unit.id)
+    if text.isdigit():
+        found = session.scalar(query.where(Obligation.id == int(text)))
+    else:
+        if year is None:
+            raise UserError("hãy cho biết năm báo cáo bằng --year, ví dụ --year 2021")
+        found = session.scalar(query.where(Obligation.code == text, Obligation.year == year))
+    if found is None:
+        when = f" năm {year}" if year else ""
+        raise UserError(
+            f'đơn vị {unit.code} không có nghĩa vụ "{obligation}"{when}; nếu là nghĩa vụ theo văn bản, hãy chạy '
+            f"reminder-service obligations sync --year {year or '<năm>'}"
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Recorded:
+    submission: Submission
+    created: bool
+
+
+def record_submission(
+    session: Session,
+    obligation: Obligation,
+    *,
+    received_at: datetime,
+    doc_no: str | None,
+    note: str | None,
+    actor: Actor,
+    now: datetime,
+    register_key: str | None = None,
+) -> Recorded:
+    """Record a received report. The same document (number and day) recorded twice is kept once."""
+    received = wall(received_at)
+    doc = (doc_no or "").strip() or None
+    for earlier in obligation.submissions:
+        same_day = earlier.received_at.date() == received.date()
+        if earlier.state != "reverted" and same_day and (earlier.doc_no or None) == doc:
+            return Recorded(earlier, created=False)
+    submission = Submission(
+        obligation=obligation, received_at=received, doc_no=doc, note=(note or "").strip() or None,
+        state="accepted", channel=actor.channel, actor=actor.name, register_key=register_key,
+        created_at=wall(now),
+    )
+    session.add(submission)
+    session.flush()
+    audit.record(session, actor, now, "submission_recorded", _subject(obligation), submission_id=submission.id,
+                 received_at=received.isoformat(timespec="minutes"), doc_no=doc)
+    return Recorded(submission, created=True)
+
+
+def mark_incomplete(session: Session, obligation: Obligation, missing: str, actor: Actor, now: datetime) -> Submission:
+    """The latest submission lacks something: the obligation reopens until a complete one arrives."""
+    what = missing.strip()
+    if not what:
+        raise UserError('hãy ghi rõ còn thiếu gì bằng --missing, ví dụ --missing "Phụ lục 3B mục 7.1"')
+    accepted = [s for s in obligation.submissions if s.state == "accepted"]
+    if not accepted:
+        raise UserError(f"{_subject(obligation)} chưa có lần nộp nào để đánh dấu là thiếu")
+    latest = accepted[-1]
+    latest.state = "incomplete"
+    latest.missing = what
+    audit.record(session, actor, now, "submission_marked_incomplete", _subject(obligation),
+                 submission_id=latest.id, missing=what)
+    return latest
+
+
+def waive(session: Session, obligation: Obligation, reason: str, actor: Actor, now: datetime) -> None:
+    """The unit is excused from this obligation; its reminders stop and it never counts as late."""
+    why = reason.strip()
+    if not why:
+        raise UserError('hãy ghi lý do miễn nộp bằng --reason, ví dụ --reason "Đơn vị sáp nhập từ 01/07"')
+    obligation.waived_reason = why
+    obligation.waived_at = wall(now)
+    audit.record(session, actor, now, "obligation_waived", _subject(obligation), reason=why)
+
+
+def _subject(obligation: Obligation) -> str:
+    return f"{obligation.unit.code} / {obligation.code} năm {obligation.year}"

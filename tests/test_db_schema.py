@@ -1,0 +1,15 @@
+"""The schema migrates on both engines and the App reaches it."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect
+
+from reminder_service.app import App
+from reminder_service.db.engine import is_current, upgrade
+
+
+def test_schema_is_at_head_and_upgrade_is_idempotent(app: App) -> None:
+    assert is_current(app.engine)
+    upgrade(app.engine)
+    tables = set(inspect(app.engine).get_table_names())
+    assert {"units", "people", "obligations", "submissions", "audit_log", "review_items"} <= tables
