@@ -67,6 +67,11 @@ class App:
     def _sessions(self) -> sessionmaker[Session]:
         return session_factory(self.engine)
 
+    def close(self) -> None:
+        """Release database connections (only if any were opened)."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
     def upgrade_schema(self) -> None:
         upgrade(self.engine)
 

@@ -32,7 +32,8 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
     Deadlines and escalating reminders for CCHC reports.
     """
-    ctx.obj = AppHolder(config_path)
+    if config_path is not None:
+        ctx.ensure_object(AppHolder).config_path = config_path
 
 
 def _register() -> None:
@@ -73,9 +74,10 @@ def _fail(message: str) -> int:
 
 def run_cli(argv: Sequence[str] | None = None) -> int:
     """Run a command and return its exit code; user errors are reported, never raised."""
+    holder = AppHolder(None)
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="reminder-service",
-                 standalone_mode=False)
+                 standalone_mode=False, obj=holder)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.UsageError as exc:
@@ -91,6 +93,8 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
         return _fail(f"Lỗi trong tệp văn bản hướng dẫn — hãy sửa các chỗ sau rồi chạy lại:\n{details}")
     except UserError as exc:
         return _fail(f"Lỗi: {exc}")
+    finally:
+        holder.close()
     return 0
 
 

@@ -57,6 +57,10 @@ class AppHolder:
             self._app = App.from_config(load_config(self.config_path))
         return self._app
 
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
 
 def _config_callback(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
     holder = ctx.find_object(AppHolder)
