@@ -6,7 +6,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from calendars.rules import DateRange
 from reminder_service.app import App
@@ -70,7 +70,7 @@ def test_deactivated_unit_keeps_its_history_and_comes_back(app: App) -> None:
         assert q1 is not None
         record_submission(session, q1, received_at=datetime(2021, 3, 12, 10), doc_no="12/BC-UBND", note=None,
                           actor=ACTOR, now=NOW)
-        session.execute(Unit.__table__.update().where(Unit.code == "XA_AN_BINH").values(active=False))
+        session.execute(update(Unit).where(Unit.code == "XA_AN_BINH").values(active=False))
     with app.session() as session:
         result = sync_obligations(session, app.calendar(2021), ACTOR, NOW)
     assert result.deactivated == 5
@@ -78,7 +78,7 @@ def test_deactivated_unit_keeps_its_history_and_comes_back(app: App) -> None:
     assert rows[("XA_AN_BINH", "q1")].active is False
     with app.session() as session:
         assert session.scalar(select(func.count()).select_from(Submission)) == 1
-        session.execute(Unit.__table__.update().where(Unit.code == "XA_AN_BINH").values(active=True))
+        session.execute(update(Unit).where(Unit.code == "XA_AN_BINH").values(active=True))
     with app.session() as session:
         back = sync_obligations(session, app.calendar(2021), ACTOR, NOW)
     assert back.updated == 5 and _rows(app)[("XA_AN_BINH", "q1")].active is True
@@ -88,7 +88,7 @@ def test_sync_follows_a_changed_kind(app: App) -> None:
     _units(app)
     with app.session() as session:
         sync_obligations(session, app.calendar(2021), ACTOR, NOW)
-        session.execute(Unit.__table__.update().where(Unit.code == "VHTT").values(kind="commune"))
+        session.execute(update(Unit).where(Unit.code == "VHTT").values(kind="commune"))
     with app.session() as session:
         result = sync_obligations(session, app.calendar(2021), ACTOR, NOW)
     # The plan is new for it; the four shared reports are rewritten with the commune's terms.

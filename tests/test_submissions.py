@@ -80,7 +80,8 @@ def test_incomplete_reopens_and_waive_excuses(db_cli: Cli, app: App) -> None:
 def test_mistakes_are_explained_and_change_nothing(db_cli: Cli, app: App) -> None:
     _setup(app)
     cases = [
-        (("record", "-u", "XA_KHONG_CO", "-o", "q1", "-y", "2021", "-r", "12/03/2021"), 'không có đơn vị mã "XA_KHONG_CO"'),
+        (("record", "-u", "XA_KHONG_CO", "-o", "q1", "-y", "2021", "-r", "12/03/2021"),
+         'không có đơn vị mã "XA_KHONG_CO"'),
         (("record", "-u", "VHTT", "-o", "plan", "-y", "2021", "-r", "12/03/2021"), 'không có nghĩa vụ "plan" năm 2021'),
         (("record", "-u", "VHTT", "-o", "q1", "-y", "2021", "-r", "32/03/2021"), '"32/03/2021" không hợp lệ'),
         (("record", "-u", "VHTT", "-o", "q1", "-y", "2021", "-r", "12/03/2021 25:00"), "không hợp lệ"),
