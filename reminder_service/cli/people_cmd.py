@@ -1,12 +1,108 @@
-"""``reminder-service people``: receiver and leadership people (placeholder until the registry lands)."""
+"""``reminder-service people add|list``: the receiving office's staff and the leadership."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
 import click
 
-from reminder_service.cli.base import ViGroup
+from reminder_service import clock
+from reminder_service.cli.base import ChoiceType, ViGroup, cli_actor, db_app_of
+from reminder_service.db.models import CHANNELS, ROLES
+from reminder_service.present.table import render
+from reminder_service.registry import (
+    ROLE_LABELS,
+    add_person,
+    email_problem,
+    list_people,
+    office_name,
+    parse_channels,
+    telegram_problem,
+)
+from reminder_service.registry.fields import text_problem
 
 
 @click.group(cls=ViGroup)
 def people() -> None:
     """Người nhận thông báo: Phòng Nội vụ, lãnh đạo."""
+
+
+def _checked(value: str | None, problem: str | None, hint: str) -> str | None:
+    if problem is not None:
+        raise click.BadParameter(problem, param_hint=hint)
+    return value
+
+
+@people.command()
+@click.option("--name", required=True, help='Họ và tên, ví dụ "Nguyễn Thị Hạnh".')
+@click.option("--role", required=True, type=ChoiceType(*ROLES),
+              help="receiver: cán bộ Phòng Nội vụ nhận báo cáo; leadership: lãnh đạo UBND.")
+@click.option("--email", help="Địa chỉ thư điện tử, ví dụ hanh.nt@phuloc.gov.vn.")
+@click.option("--telegram", help="Mã trò chuyện Telegram (chat id), ví dụ 123456789.")
+@click.option("--channels", help="Kênh nhận thông báo theo thứ tự ưu tiên, ví dụ telegram,email "
+                                 "(mặc định: các kênh đã có địa chỉ).")
+@click.pass_context
+def add(ctx: click.Context, name: str, role: str, email: str | None, telegram: str | None,
+        channels: str | None) -> None:
+    """Thêm người nhận thông báo: cán bộ Phòng Nội vụ (receiver) hoặc lãnh đạo (leadership).
+
+    Thủ trưởng và công chức đầu mối của đơn vị được nhập cùng danh sách đơn vị (units import).
+    """
+    if role not in ("receiver", "leadership"):
+        raise click.BadParameter(
+            f"{ROLE_LABELS[role].lower()} được lấy từ danh sách đơn vị, không thêm bằng lệnh này; hãy ghi vào "
+            "các cột head_name, head_email, head_telegram (thủ trưởng) hoặc focal_name, focal_email, "
+            "focal_telegram (đầu mối) của tệp danh sách rồi chạy: reminder-service units import TỆP",
+            param_hint="--role",
+        )
+    name = " ".join(name.split())
+    _checked(name, text_problem(name, "họ tên"), "--name")
+    email = _checked(email.strip(), email_problem(email.strip()), "--email") if email is not None else None
+    telegram = (_checked(telegram.strip(), telegram_problem(telegram.strip()), "--telegram")
+                if telegram is not None else None)
+    addresses = {"telegram": telegram, "email": email}
+    if channels is None:
+        chosen = tuple(c for c in CHANNELS if addresses[c])
+        if not chosen:
+            raise click.UsageError("hãy ghi ít nhất --email hoặc --telegram để người này nhận được thông báo", ctx)
+    else:
+        chosen, problem = parse_channels(channels)
+        _checked(channels, problem, "--channels")
+        lacking = [c for c in chosen if not addresses[c]]
+        if lacking:
+            raise click.BadParameter(f"kênh {lacking[0]} cần địa chỉ; hãy ghi thêm --{lacking[0]}",
+                                     param_hint="--channels")
+    app = db_app_of(ctx)
+    with app.session() as session:
+        person = add_person(session, name=name, role=role, email=email, telegram=telegram, channels=chosen,
+                            office_name=app.config.office_name, actor=cli_actor(), now=clock.now())
+        number = person.id
+    click.echo(f'Đã thêm {ROLE_LABELS[role].lower()} "{name}" (số {number}), nhận thông báo qua: '
+               f"{', '.join(chosen)}.")
+
+
+@people.command(name="list")
+@click.option("--all", "show_all", is_flag=True, help="Kể cả người đã ngừng nhận thông báo.")
+@click.option("--format", "-f", "output_format", type=ChoiceType("table", "json"), default="table",
+              show_default=True, help="table: bảng để đọc; json: cho máy.")
+@click.pass_context
+def list_cmd(ctx: click.Context, show_all: bool, output_format: str) -> None:
+    """Danh sách người nhận thông báo: Phòng Nội vụ, lãnh đạo, thủ trưởng và đầu mối các đơn vị."""
+    app = db_app_of(ctx)
+    with app.session() as session:
+        found = list_people(session, include_inactive=show_all)
+        office = office_name(session, app.config.office_name)
+    if output_format == "json":
+        click.echo(json.dumps([asdict(p) for p in found], ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo("Chưa có người nhận thông báo nào. Thêm bằng: reminder-service people add --name … --role "
+                   "receiver|leadership; thủ trưởng và đầu mối đơn vị được nhập bằng: reminder-service units import")
+        return
+    # Receivers belong to the receiving office, which has no unit code of its own.
+    rows = [[str(p.id), p.name, ROLE_LABELS[p.role], p.unit or (office if p.role == "receiver" else "—"),
+             p.email or "—", p.telegram_chat_id or "—", ", ".join(p.channels),
+             "đang nhận" if p.active else "ngừng"] for p in found]
+    click.echo(render(["Số", "Họ tên", "Vai trò", "Đơn vị", "Thư điện tử", "Telegram", "Kênh", "Trạng thái"], rows))
+    click.echo(f"\nTổng cộng {len(found)} người.")

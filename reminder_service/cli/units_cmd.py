@@ -1,12 +1,81 @@
-"""``reminder-service units``: the reporting units (placeholder until the registry lands)."""
+"""``reminder-service units import|list``: the reporting units, read from the office's own list."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
-from reminder_service.cli.base import ViGroup
+from reminder_service import clock
+from reminder_service.cli.base import ChoiceType, ViGroup, cli_actor, db_app_of
+from reminder_service.present.table import render
+from reminder_service.registry import ImportResult, PersonView, apply_units, list_units, load_units
 
 
 @click.group(cls=ViGroup)
 def units() -> None:
     """Đơn vị báo cáo: nhập danh sách, xem danh sách."""
+
+
+@units.command(name="import")
+@click.argument("file", metavar="TỆP", type=click.Path(path_type=Path))
+@click.pass_context
+def import_units(ctx: click.Context, file: Path) -> None:
+    """Nhập danh sách đơn vị từ tệp CSV (UTF-8, phân cách bằng dấu phẩy hoặc chấm phẩy) hoặc YAML.
+
+    \b
+    Cột bắt buộc: code, name, kind (commune hoặc monitor).
+    Cột tùy chọn: head_name, head_email, head_telegram (thủ trưởng đơn vị),
+                  focal_name, focal_email, focal_telegram (công chức đầu mối),
+                  sections (mục Phụ lục 3B của phòng theo dõi, ví dụ 1.1;1.2;4;5).
+
+    Tệp có lỗi bị từ chối toàn bộ, kèm danh sách mọi lỗi theo số dòng. Đơn vị không còn trong tệp
+    mới chỉ bị ngừng theo dõi, không bị xóa. Nhập lại cùng một tệp không thay đổi gì.
+    """
+    app = db_app_of(ctx)
+    now = clock.now()
+    rows = load_units(file, app.calendar(now.year).directive)
+    with app.session() as session:
+        result = apply_units(session, rows, cli_actor(), now)
+    click.echo(_summary(file, len(rows), result))
+
+
+def _summary(file: Path, total: int, result: ImportResult) -> str:
+    parts = [f"thêm mới {result.created}", f"cập nhật {result.updated}"]
+    if result.reactivated:
+        parts.append(f"hoạt động trở lại {result.reactivated}")
+    parts += [f"ngừng hoạt động {result.deactivated}", f"giữ nguyên {result.unchanged}"]
+    text = f"Đã nhập {total} đơn vị từ tệp {file}: {', '.join(parts)}."
+    if result.created or result.reactivated or result.deactivated:
+        # Obligations follow the active units only when synced; say so rather than leave them stale.
+        text += ("\nHãy chạy reminder-service obligations sync --year <năm> để cập nhật nghĩa vụ báo cáo "
+                 "theo danh sách đơn vị mới.")
+    return text
+
+
+def _person(person: PersonView | None) -> str:
+    return person.name if person is not None else "—"
+
+
+@units.command(name="list")
+@click.option("--all", "show_all", is_flag=True, help="Kể cả đơn vị đã ngừng hoạt động.")
+@click.option("--format", "-f", "output_format", type=ChoiceType("table", "json"), default="table",
+              show_default=True, help="table: bảng để đọc; json: cho máy.")
+@click.pass_context
+def list_cmd(ctx: click.Context, show_all: bool, output_format: str) -> None:
+    """Danh sách đơn vị báo cáo, kèm thủ trưởng và công chức đầu mối."""
+    app = db_app_of(ctx)
+    with app.session() as session:
+        found = list_units(session, include_inactive=show_all)
+    if output_format == "json":
+        click.echo(json.dumps([u.as_json() for u in found], ensure_ascii=False, indent=2))
+        return
+    if not found:
+        hint = "" if show_all else " đang hoạt động"
+        click.echo(f"Chưa có đơn vị nào{hint}. Hãy nhập danh sách bằng lệnh: reminder-service units import TỆP")
+        return
+    rows = [[u.code, u.name, u.kind, "; ".join(u.sections) or "—", "hoạt động" if u.active else "ngừng",
+             _person(u.head), _person(u.focal)] for u in found]
+    click.echo(render(["Mã", "Tên đơn vị", "Loại", "Mục 3B", "Trạng thái", "Thủ trưởng", "Đầu mối"], rows))
+    click.echo(f"\nTổng cộng {len(found)} đơn vị.")

@@ -1,0 +1,67 @@
+"""Checks shared by `units import` and `people add`: each returns what is wrong, in Vietnamese, or None.
+
+One set of rules for both entry points, so an address accepted in one place is accepted in the other.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reminder_service.db.models import CHANNELS
+
+CODE_MAX = 40
+TEXT_MAX = 255
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+# Deliberately plain: the mail server is the real judge; this only catches typing and copy mistakes.
+_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+")
+# Private chats have positive ids, groups and channels negative ones (-100… for supergroups).
+_CHAT_ID = re.compile(r"-?[1-9][0-9]{0,19}")
+
+
+def code_problem(code: str) -> str | None:
+    if not code:
+        return "mã đơn vị không được để trống"
+    if len(code) > CODE_MAX:
+        return f'mã đơn vị "{code}" dài {len(code)} ký tự; tối đa {CODE_MAX} ký tự'
+    if not _CODE.fullmatch(code):
+        return (f'mã đơn vị "{code}" không hợp lệ; chỉ dùng chữ cái không dấu, chữ số, dấu gạch dưới (_), '
+                "gạch ngang (-) hoặc dấu chấm, không có dấu cách, ví dụ XA_AN_BINH")
+    return None
+
+
+def text_problem(value: str, what: str) -> str | None:
+    if not value:
+        return f"{what} không được để trống"
+    if len(value) > TEXT_MAX:
+        return f"{what} dài {len(value)} ký tự; tối đa {TEXT_MAX} ký tự"
+    return None
+
+
+def email_problem(value: str) -> str | None:
+    if len(value) > TEXT_MAX or not _EMAIL.fullmatch(value) or ".." in value:
+        return f'"{value}" không phải là địa chỉ thư điện tử hợp lệ; hãy ghi dạng ten@donvi.gov.vn'
+    return None
+
+
+def telegram_problem(value: str) -> str | None:
+    if _CHAT_ID.fullmatch(value):
+        return None
+    hint = ""
+    if value.startswith("@"):
+        hint = "; tên người dùng (@…) không dùng được, cần mã số của cuộc trò chuyện"
+    elif re.fullmatch(r"-?[0-9][0-9.,]*[eE][+\-]?[0-9]+", value):
+        hint = "; bảng tính đã đổi số thành dạng lũy thừa, hãy định dạng ô là văn bản rồi ghi lại đủ các chữ số"
+    return (f'"{value}" không phải là mã trò chuyện Telegram (chat id) hợp lệ; hãy ghi một số nguyên, '
+            f"ví dụ 123456789 hoặc -1001234567890{hint}")
+
+
+def parse_channels(value: str) -> tuple[tuple[str, ...], str | None]:
+    """Preferred channels in order ("telegram,email"), or the reason they cannot be used."""
+    names = [part.strip().lower() for part in value.split(",") if part.strip()]
+    if not names:
+        return (), f"hãy ghi ít nhất một kênh: {', '.join(CHANNELS)}"
+    unknown = [n for n in names if n not in CHANNELS]
+    if unknown:
+        return (), f'kênh "{unknown[0]}" không hợp lệ; chọn trong: {", ".join(CHANNELS)}, cách nhau bằng dấu phẩy'
+    return tuple(dict.fromkeys(names)), None
