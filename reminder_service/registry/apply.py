@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from reminder_service import audit
 from reminder_service.audit import Actor
 from reminder_service.clock import wall
-from reminder_service.db.models import CHANNELS, AuditEntry, Base, Person, Unit
+from reminder_service.db.models import CHANNELS, Base, Person, Unit
 from reminder_service.registry.validate import Contact, UnitRow
 
 IMPORT_ROLES = {"head": "unit_head", "focal": "focal"}
@@ -27,28 +27,6 @@ _PERSON_FIELDS = ("name", "email", "telegram_chat_id", "active")
 
 def _table(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
-
-
-class _AuditBatch:
-    """Entries made by ``audit.record`` (one format, one place), written in a single statement.
-
-    Added to a session one by one they would be flushed one INSERT per unit, because the ORM fetches
-    each new id; an unbound scratch session collects them without touching any database.
-    """
-
-    def __init__(self) -> None:
-        self._scratch = Session()
-        self.rows: list[dict[str, Any]] = []
-
-    def record(self, actor: Actor, now: datetime, action: str, subject: str, **details: Any) -> None:
-        audit.record(self._scratch, actor, now, action, subject, **details)
-        for entry in list(self._scratch.new):
-            self._scratch.expunge(entry)
-            self.rows.append({c.key: getattr(entry, c.key) for c in _table(AuditEntry).columns if c.key != "id"})
-
-    def write(self, session: Session) -> None:
-        if self.rows:
-            session.execute(insert(_table(AuditEntry)), self.rows)
 
 
 @dataclass(frozen=True)
@@ -89,7 +67,7 @@ def _person_changes(prefix: str, wanted: dict[str, Any] | None, person: Any, ins
 def apply_units(session: Session, rows: Sequence[UnitRow], actor: Actor, now: datetime) -> ImportResult:
     """Make the registry match the file; one audit entry per unit that actually changed."""
     stamp = wall(now)
-    log = _AuditBatch()
+    log: list[dict[str, Any]] = []
     units = {
         row.code.lower(): row
         for row in session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.sections, Unit.active))
@@ -129,7 +107,7 @@ def apply_units(session: Session, rows: Sequence[UnitRow], actor: Actor, now: da
                              "sections": ";".join(row.sections), "active": True, "updated_at": stamp})
         action = "unit_reactivated" if not stored.active else "unit_updated"
         counts["reactivated" if not stored.active else "updated"] += 1
-        log.record(actor, now, action, stored.code, line=row.line, changes=changes)
+        log.append(audit.entry(actor, now, action, stored.code, line=row.line, changes=changes))
 
     present = {row.code.lower() for row in rows}
     absent = [u for key, u in units.items() if key not in present and u.active]
@@ -137,7 +115,7 @@ def apply_units(session: Session, rows: Sequence[UnitRow], actor: Actor, now: da
         # Every update row carries the same columns, so each table takes a single executemany.
         unit_updates.append({"id": unit.id, "name": unit.name, "kind": unit.kind, "sections": unit.sections,
                              "active": False, "updated_at": stamp})
-        log.record(actor, now, "unit_deactivated", unit.code, reason="không có trong tệp nhập mới")
+        log.append(audit.entry(actor, now, "unit_deactivated", unit.code, reason="không có trong tệp nhập mới"))
 
     if new_units:
         session.execute(insert(_table(Unit)), [
@@ -151,15 +129,15 @@ def apply_units(session: Session, rows: Sequence[UnitRow], actor: Actor, now: da
                 wanted = _person_columns(getattr(row, prefix))
                 if wanted is not None:
                     person_inserts.append({"unit_id": unit_id, "role": role, "source": "import", **wanted})
-            log.record(actor, now, "unit_created", row.code, line=row.line, name=row.name, kind=row.kind,
+            log.append(audit.entry(actor, now, "unit_created", row.code, line=row.line, name=row.name, kind=row.kind,
                        sections=list(row.sections), head=row.head.name if row.head else None,
-                       focal=row.focal.name if row.focal else None)
+                       focal=row.focal.name if row.focal else None))
     if unit_updates:
         session.execute(update(Unit), unit_updates)
     if person_inserts:
         session.execute(insert(_table(Person)), [{"channels": ",".join(CHANNELS), **p} for p in person_inserts])
     if person_updates:
         session.execute(update(Person), person_updates)
-    log.write(session)
+    audit.record_many(session, log)
     return ImportResult(created=len(new_units), updated=counts["updated"], reactivated=counts["reactivated"],
                         deactivated=len(absent), unchanged=counts["unchanged"])
