@@ -16,7 +16,9 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-run
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
+# The demo district is loaded (idempotently) into ./var/ so the service has something to show.
 run: $(VENV)/.installed-run
+	$(BIN)/reminder-service init --demo
 	$(BIN)/reminder-service run
 
 lint: $(VENV)/.installed-dev
