@@ -43,11 +43,15 @@ def main() -> None:
     seconds = _timed(lambda: [warm.shift(start + timedelta(days=i), -5) for i in range(3650)])
     rows.append(("shift by -5 wd × 3,650 days", f"{seconds * 1000:.1f} ms", "—"))
 
+    from bench import province
+
+    province.run(rows)
+
     width = max(len(r[0]) for r in rows)
     print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
-    print(f"{'benchmark':<{width}}  {'measured':>12}  target")
+    print(f"{'benchmark':<{width}}  {'measured':>13}  target")
     for name, value, target in rows:
-        print(f"{name:<{width}}  {value:>12}  {target}")
+        print(f"{name:<{width}}  {value:>13}  {target}")
 
 
 if __name__ == "__main__":

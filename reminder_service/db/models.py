@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -180,3 +181,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(255))
     details: Mapped[str] = mapped_column(Text, default="")
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a model, for bulk statements that must stay a single executemany."""
+    return Base.metadata.tables[model.__tablename__]

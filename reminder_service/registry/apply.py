@@ -12,21 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from reminder_service import audit
 from reminder_service.audit import Actor
 from reminder_service.clock import wall
-from reminder_service.db.models import CHANNELS, Base, Person, Unit
+from reminder_service.db.models import CHANNELS, Person, Unit, table_of
 from reminder_service.registry.validate import Contact, UnitRow
 
 IMPORT_ROLES = {"head": "unit_head", "focal": "focal"}
 _PERSON_FIELDS = ("name", "email", "telegram_chat_id", "active")
-
-
-def _table(model: type[Base]) -> Table:
-    return Base.metadata.tables[model.__tablename__]
 
 
 @dataclass(frozen=True)
@@ -118,7 +114,7 @@ def apply_units(session: Session, rows: Sequence[UnitRow], actor: Actor, now: da
         log.append(audit.entry(actor, now, "unit_deactivated", unit.code, reason="không có trong tệp nhập mới"))
 
     if new_units:
-        session.execute(insert(_table(Unit)), [
+        session.execute(insert(table_of(Unit)), [
             {"code": r.code, "name": r.name, "kind": r.kind, "sections": ";".join(r.sections), "active": True,
              "updated_at": stamp} for r in new_units])
         # Reading the ids back costs one query; RETURNING in parameter order degrades to one INSERT per row.
@@ -135,7 +131,7 @@ def apply_units(session: Session, rows: Sequence[UnitRow], actor: Actor, now: da
     if unit_updates:
         session.execute(update(Unit), unit_updates)
     if person_inserts:
-        session.execute(insert(_table(Person)), [{"channels": ",".join(CHANNELS), **p} for p in person_inserts])
+        session.execute(insert(table_of(Person)), [{"channels": ",".join(CHANNELS), **p} for p in person_inserts])
     if person_updates:
         session.execute(update(Person), person_updates)
     audit.record_many(session, log)
