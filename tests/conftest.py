@@ -30,10 +30,11 @@ Cli = Callable[..., Result]
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """Run ``reminder-service ARGS`` in this process; no config unless the test gives one."""
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
+    """Run ``reminder-service ARGS`` in this process; no config unless the test gives one, and an
+    empty database of its own, never the developer's ./var/ one."""
     monkeypatch.delenv("REMINDER_SERVICE_CONFIG", raising=False)
-    monkeypatch.delenv("REMINDER_SERVICE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("REMINDER_SERVICE_DATABASE_URL", f"sqlite:///{tmp_path}/cli-default.sqlite3")
 
     def invoke(*args: str) -> Result:
         code = run_cli(list(args))
@@ -46,6 +47,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 def run_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     """Run the CLI as its own process, e.g. under another time zone or locale."""
     base = {k: v for k, v in os.environ.items() if k != "REMINDER_SERVICE_CONFIG"}
+    base.setdefault("REMINDER_SERVICE_DATABASE_URL", "sqlite:///:memory:")
     return subprocess.run(
         [sys.executable, "-m", "reminder_service", *args],
         env={**base, **(env or {})},

@@ -136,3 +136,20 @@ def test_config_from_environment_variable(cli: Cli, tmp_path: Path, monkeypatch:
     result = cli("calendar", "show", "-y", "2021", "-f", "json")
     q1 = next(o for o in json.loads(result.out)["obligations"] if o["id"] == "q1")
     assert q1["effective_deadline"] == "2021-03-16"
+
+
+def test_run_shows_the_living_picture_of_the_demo_district(db_cli: Cli) -> None:
+    assert db_cli("init", "--demo", "--as-of", "25/11/2026").code == 0
+    result = db_cli("run", "--as-of", "25/11/2026")
+    assert result.code == 0, result.err
+    picture = result.out.split("Tình hình nộp báo cáo CCHC năm 2026.")[1]
+    annual = next(line for line in picture.splitlines() if line.startswith("annual "))
+    assert "16/11/2026" in annual
+    assert "Báo cáo CCHC quá hạn." in picture and "báo cáo quá hạn của" in picture
+    assert "Còn thiếu: Phụ lục 3B mục 7.1" in picture
+
+
+def test_run_without_a_database_says_how_to_create_one(cli: Cli) -> None:
+    result = cli("run", "--as-of", "25/11/2026")
+    assert result.code == 0
+    assert "reminder-service init --demo" in result.out

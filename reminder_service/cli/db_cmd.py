@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
+
 import click
 
 from reminder_service import clock
-from reminder_service.cli.base import ViGroup, app_of, cli_actor
+from reminder_service.cli.base import DayType, ViGroup, app_of, cli_actor
 
 
 @click.group(cls=ViGroup)
@@ -24,8 +26,9 @@ def upgrade(ctx: click.Context) -> None:
 
 @click.command()
 @click.option("--demo", is_flag=True, help="Nạp thêm tổ chức mẫu (một huyện giả định) và số liệu nộp báo cáo mẫu.")
+@click.option("--as-of", type=DayType(), help="Dữ liệu mẫu tính đến ngày này (mặc định: hôm nay).")
 @click.pass_context
-def init(ctx: click.Context, demo: bool) -> None:
+def init(ctx: click.Context, demo: bool, as_of: date | None) -> None:
     """Khởi tạo cơ sở dữ liệu (tạo hoặc nâng cấp), tùy chọn nạp dữ liệu mẫu."""
     app = app_of(ctx)
     app.upgrade_schema()
@@ -33,5 +36,8 @@ def init(ctx: click.Context, demo: bool) -> None:
     if demo:
         from reminder_service.demo import load_demo
 
-        summary = load_demo(app, cli_actor(), clock.now())
+        now = clock.now()
+        if as_of is not None:
+            now = datetime.combine(as_of, time(8, 0))
+        summary = load_demo(app, cli_actor(), now)
         click.echo(summary)

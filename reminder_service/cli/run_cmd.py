@@ -1,6 +1,7 @@
 """``reminder-service run``: the service's main job.
 
-Until the daemon exists, it prints this year's calendar and where each obligation stands today.
+Until the daemon exists, it prints this year's calendar, where each deadline stands today and, when
+the database is initialised, who has submitted and who is overdue.
 """
 
 from __future__ import annotations
@@ -11,20 +12,43 @@ import click
 
 from calendars.agenda import agenda
 from reminder_service import clock
+from reminder_service.app import App
 from reminder_service.cli.base import DayType, app_of
+from reminder_service.db.engine import is_current
 from reminder_service.present.calendar_view import calendar_table
+from reminder_service.present.status_view import overdue_table, summary_table
 from reminder_service.present.today_view import today_text
+from reminder_service.readside import Filters, overdue_rows, status_rows
+
+
+def _picture(app: App, today: date) -> str | None:
+    """The database's picture of this year, or None when there is no initialised database."""
+    try:
+        if not is_current(app.engine):
+            return None
+    except Exception:
+        return None
+    due_soon = app.config.status.due_soon_working_days
+    with app.session() as session:
+        year_rows = status_rows(session, Filters(as_of=today, year=today.year), app.workdays, due_soon)
+        late_rows = overdue_rows(session, Filters(as_of=today, year=today.year), app.workdays, due_soon)
+    return f"{summary_table(year_rows, today.year, today)}\n{overdue_table(late_rows, today)}"
 
 
 @click.command()
 @click.option("--as-of", "as_of", type=DayType(), help="Xem tình hình tại ngày này thay vì hôm nay (25/11/2026).")
 @click.pass_context
 def run(ctx: click.Context, as_of: date | None) -> None:
-    """Chạy dịch vụ: in lịch năm nay và tình hình các hạn nộp hôm nay."""
+    """Chạy dịch vụ: in lịch năm nay, tình hình các hạn nộp và các đơn vị quá hạn."""
     app = app_of(ctx)
     today = as_of or clock.today()
     this_year = app.calendar(today.year)
     next_year = app.calendar(today.year + 1)
     click.echo(calendar_table(this_year, None))
     standings = agenda(list(this_year.obligations + next_year.obligations), today, app.workdays)
-    click.echo(today_text(today, standings, this_year.directive.unit_kinds, today.year), nl=False)
+    picture = _picture(app, today)
+    click.echo(today_text(today, standings, this_year.directive.unit_kinds, today.year, with_units=picture is not None),
+               nl=False)
+    click.echo()
+    click.echo(picture or "Chưa có cơ sở dữ liệu đơn vị và báo cáo đã nhận; hãy chạy: reminder-service init --demo "
+                          "(dữ liệu mẫu) hoặc reminder-service init rồi reminder-service units import TỆP.\n", nl=False)

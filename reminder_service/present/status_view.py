@@ -164,3 +164,21 @@ def timeliness_table(rows: Sequence[TimelinessRow], year: int, as_of: date) -> s
     body = [tuple(str(cell) for cell in cells) for cells in timeliness_cells(rows)]
     notes = "\n".join(f"Ghi chú: {note}" for note in TIMELINESS_NOTES)
     return f"{heading}\n\n{render(TIMELINESS_HEADERS, body)}\n\n{notes}\n"
+
+
+def summary_table(rows: Sequence[StatusRow], year: int, as_of: date) -> str:
+    """One line per report of the year: how many units stand where. The receiver's morning glance."""
+    heading = f"Tình hình nộp báo cáo CCHC năm {year}. {as_of_line(as_of)}"
+    if not rows:
+        return f"{heading}\nChưa có nghĩa vụ báo cáo nào; hãy chạy: reminder-service obligations sync --year {year}\n"
+    by_report: dict[tuple[date, str, str], Counter[StatusCode]] = {}
+    for row in rows:
+        key = (row.effective_deadline or date.max, row.obligation, row.title)
+        by_report.setdefault(key, Counter())[row.status.code] += 1
+    codes = [code for code in STATUS_CODES if any(c[code] for c in by_report.values())]
+    headers = ("Mã", "Báo cáo", "Hạn thực tế", *(STATUS_LABELS[code] for code in codes))
+    body = [
+        (code, title, _day(None if deadline == date.max else deadline), *(str(counts[c]) for c in codes))
+        for (deadline, code, title), counts in sorted(by_report.items())
+    ]
+    return f"{heading}\n\n{render(headers, body)}\n\n{counts_line(rows)}\n"

@@ -27,7 +27,9 @@ def _line(item: Standing, kinds: Mapping[str, str]) -> str:
     return f"{head}: {when} (đã qua {item.working_days} ngày làm việc)"
 
 
-def today_text(today: date, standings: Sequence[Standing], kinds: Mapping[str, str], year: int) -> str:
+def today_text(
+    today: date, standings: Sequence[Standing], kinds: Mapping[str, str], year: int, with_units: bool = False
+) -> str:
     due = [s for s in standings if s.phase == "due_today"]
     upcoming = [s for s in standings if s.phase == "upcoming"][:UPCOMING_SHOWN]
     closed = [s for s in standings if s.phase == "closed" and s.obligation.year == year]
@@ -38,13 +40,10 @@ def today_text(today: date, standings: Sequence[Standing], kinds: Mapping[str, s
     sections.append("Sắp đến hạn:\n" + ("\n".join(_line(s, kinds) for s in upcoming) or "  (không có)"))
     if closed:
         sections.append(
-            f"Đã hết hạn nhận trong năm {year} — đơn vị nào chưa nộp là quá hạn:\n"
+            f"Đã hết hạn nhận trong năm {year}"
+            + (" (từng đơn vị: xem bên dưới):\n" if with_units else " — đơn vị nào chưa nộp là quá hạn:\n")
             + "\n".join(_line(s, kinds) for s in closed)
         )
     if on_request:
         sections.append("Theo yêu cầu:\n" + "\n".join(_line(s, kinds) for s in on_request))
-    sections.append(
-        "Chưa có dữ liệu nộp báo cáo của từng đơn vị; danh sách đơn vị đã nộp, chậm nộp và chưa nộp "
-        "sẽ hiện khi có sổ đăng ký đơn vị và văn bản đến."
-    )
     return "\n\n".join(sections) + "\n"
