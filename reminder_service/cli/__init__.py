@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
 import click
 
@@ -18,11 +20,42 @@ from reminder_service.errors import UserError
 EXIT_INPUT = 2
 
 
-@click.group(cls=ViGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class RootGroup(ViGroup):
+    """Imports a command's module only when that command runs, so each command starts quickly."""
+
+    LAZY: ClassVar[dict[str, str]] = {
+        "calendar": "calendar_cmd:calendar",
+        "db": "db_cmd:db",
+        "init": "db_cmd:init",
+        "units": "units_cmd:units",
+        "people": "people_cmd:people",
+        "obligations": "obligations_cmd:obligations",
+        "submissions": "submissions_cmd:submissions",
+        "status": "readside_cmd:status",
+        "overdue": "readside_cmd:overdue",
+        "report": "readside_cmd:report",
+        "run": "run_cmd:run",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.LAZY)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.LAZY.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        module = importlib.import_module(f"reminder_service.cli.{module_name}")
+        command: click.Command = getattr(module, attribute)
+        return command
+
+
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
+    metavar="TỆP",
     envvar=CONFIG_ENV,
     help=f"Tệp cấu hình TOML (hoặc biến môi trường {CONFIG_ENV}).",
 )
@@ -34,37 +67,6 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     """
     if config_path is not None:
         ctx.ensure_object(AppHolder).config_path = config_path
-
-
-def _register() -> None:
-    from reminder_service.cli import (
-        calendar_cmd,
-        db_cmd,
-        obligations_cmd,
-        people_cmd,
-        readside_cmd,
-        register_cmd,
-        run_cmd,
-        submissions_cmd,
-        units_cmd,
-    )
-
-    for command in (
-        calendar_cmd.calendar,
-        db_cmd.db,
-        db_cmd.init,
-        units_cmd.units,
-        people_cmd.people,
-        obligations_cmd.obligations,
-        submissions_cmd.submissions,
-        *readside_cmd.COMMANDS,
-        run_cmd.run,
-    ):
-        cli.add_command(command)
-    register_cmd.attach(submissions_cmd.submissions)
-
-
-_register()
 
 
 def _fail(message: str) -> int:

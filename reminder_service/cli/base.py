@@ -71,7 +71,7 @@ def _config_callback(ctx: click.Context, _param: click.Parameter, value: Path | 
 def config_option() -> click.Option:
     """`--config` accepted on every command as well as before it."""
     return click.Option(
-        ["--config"], type=click.Path(path_type=Path, dir_okay=False), expose_value=False, is_eager=True,
+        ["--config"], type=click.Path(path_type=Path, dir_okay=False), metavar="TỆP", expose_value=False, is_eager=True,
         callback=_config_callback, help=f"Tệp cấu hình TOML (hoặc biến môi trường {CONFIG_ENV}).",
     )
 

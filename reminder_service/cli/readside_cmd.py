@@ -181,4 +181,3 @@ def timeliness_cmd(ctx: click.Context, year: int | None, kind: str | None, outpu
     click.echo(f"Đã ghi bảng tổng hợp năm {report_year} của {len(table)} đơn vị vào {output}.")
 
 
-COMMANDS: tuple[click.Command, ...] = (status, overdue, report)

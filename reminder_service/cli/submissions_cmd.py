@@ -96,3 +96,13 @@ def waive_cmd(ctx: click.Context, unit: str, obligation: str, year: int | None, 
         waive(session, target, reason, cli_actor(), now)
         subject = f"{target.title} của {target.unit.name}"
     click.echo(f"Đã miễn nộp {subject}. Lý do: {reason.strip()}.")
+
+
+def _attach_register() -> None:
+    # The incoming-register commands live in their own module; they belong to this group.
+    from reminder_service.cli.register_cmd import attach
+
+    attach(submissions)
+
+
+_attach_register()
