@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import getpass
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from reminder_service.app import App
     from reminder_service.audit import Actor
 
+F = TypeVar("F", bound=Callable[..., Any])
 _HEADINGS = {"Options": "Tùy chọn", "Commands": "Lệnh", "Arguments": "Tham số"}
 
 
@@ -82,6 +84,17 @@ class ViCommand(_ViHelp, click.Command):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.append(config_option())
+
+
+def listing_options(inactive_help: str) -> Callable[[F], F]:
+    """`--all` and `--format table|json`, as every registry listing takes them."""
+
+    def decorate(function: F) -> F:
+        function = click.option("--format", "-f", "output_format", type=ChoiceType("table", "json"),
+                                default="table", show_default=True, help="table: bảng để đọc; json: cho máy.")(function)
+        return click.option("--all", "show_all", is_flag=True, help=inactive_help)(function)
+
+    return decorate
 
 
 def app_of(ctx: click.Context) -> App:

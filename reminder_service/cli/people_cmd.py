@@ -8,7 +8,7 @@ from dataclasses import asdict
 import click
 
 from reminder_service import clock
-from reminder_service.cli.base import ChoiceType, ViGroup, cli_actor, db_app_of
+from reminder_service.cli.base import ChoiceType, ViGroup, cli_actor, db_app_of, listing_options
 from reminder_service.db.models import CHANNELS, ROLES
 from reminder_service.present.table import render
 from reminder_service.registry import (
@@ -83,9 +83,7 @@ def add(ctx: click.Context, name: str, role: str, email: str | None, telegram: s
 
 
 @people.command(name="list")
-@click.option("--all", "show_all", is_flag=True, help="Kể cả người đã ngừng nhận thông báo.")
-@click.option("--format", "-f", "output_format", type=ChoiceType("table", "json"), default="table",
-              show_default=True, help="table: bảng để đọc; json: cho máy.")
+@listing_options("Kể cả người đã ngừng nhận thông báo.")
 @click.pass_context
 def list_cmd(ctx: click.Context, show_all: bool, output_format: str) -> None:
     """Danh sách người nhận thông báo: Phòng Nội vụ, lãnh đạo, thủ trưởng và đầu mối các đơn vị."""

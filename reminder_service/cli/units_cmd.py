@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reminder_service import clock
-from reminder_service.cli.base import ChoiceType, ViGroup, cli_actor, db_app_of
+from reminder_service.cli.base import ViGroup, cli_actor, db_app_of, listing_options
 from reminder_service.present.table import render
 from reminder_service.registry import ImportResult, PersonView, apply_units, list_units, load_units
 
@@ -59,9 +59,7 @@ def _person(person: PersonView | None) -> str:
 
 
 @units.command(name="list")
-@click.option("--all", "show_all", is_flag=True, help="Kể cả đơn vị đã ngừng hoạt động.")
-@click.option("--format", "-f", "output_format", type=ChoiceType("table", "json"), default="table",
-              show_default=True, help="table: bảng để đọc; json: cho máy.")
+@listing_options("Kể cả đơn vị đã ngừng hoạt động.")
 @click.pass_context
 def list_cmd(ctx: click.Context, show_all: bool, output_format: str) -> None:
     """Danh sách đơn vị báo cáo, kèm thủ trưởng và công chức đầu mối."""
