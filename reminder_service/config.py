@@ -38,12 +38,46 @@ class StatusSettings:
 
 
 @dataclass(frozen=True)
+class EmailSettings:
+    """SMTP; the password comes from REMINDER_SERVICE_SMTP_PASSWORD(_FILE), never from here."""
+
+    host: str | None = None
+    port: int = 587
+    # "starttls" (port 587), "tls" (implicit TLS, port 465) or "none" (a local relay).
+    security: str = "starttls"
+    username: str | None = None
+    from_address: str = "noreply@localhost"
+    from_name: str = "Phòng Nội vụ"
+    timeout_seconds: int = 30
+
+    @property
+    def configured(self) -> bool:
+        return self.host is not None
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """The bot token comes from REMINDER_SERVICE_TELEGRAM_TOKEN(_FILE), never from here."""
+
+    enabled: bool = False
+    # Only tests and self-hosted Bot API servers change this.
+    base_url: str = "https://api.telegram.org/bot"
+    bot_username: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     calendar: CalendarSettings
     database_url: str = DEFAULT_DATABASE_URL
     office_name: str = "Phòng Nội vụ"
     status: StatusSettings = StatusSettings()
+    email: EmailSettings = EmailSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    # Console and JSONL delivery, used for any channel that is not configured.
+    outbox_jsonl: Path | None = None
+    # The incoming-register folder the daemon watches; None switches the intake guard off.
+    watch_dir: Path | None = None
 
 
 class ConfigError(UserError):
@@ -55,6 +89,10 @@ _SECTIONS: dict[str, set[str]] = {
     "database": {"url"},
     "office": {"name"},
     "status": {"due_soon_working_days"},
+    "email": {"host", "port", "security", "username", "from_address", "from_name", "timeout_seconds"},
+    "telegram": {"enabled", "base_url", "bot_username"},
+    "delivery": {"jsonl"},
+    "register": {"watch_dir"},
 }
 
 
@@ -76,11 +114,36 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     database = reader.section(data, "database")
     office = reader.section(data, "office")
     status = reader.section(data, "status")
+    email = reader.section(data, "email")
+    telegram = reader.section(data, "telegram")
+    delivery = reader.section(data, "delivery")
+    register = reader.section(data, "register")
+    security = reader.text(email, "email", "security") or "starttls"
+    if security not in {"starttls", "tls", "none"}:
+        reader.fail('[email].security phải là "starttls", "tls" hoặc "none"')
+    jsonl = reader.text(delivery, "delivery", "jsonl")
+    watch_dir = reader.text(register, "register", "watch_dir")
     return Config(
         path=path,
         database_url=env_url or reader.text(database, "database", "url") or DEFAULT_DATABASE_URL,
         office_name=reader.text(office, "office", "name") or "Phòng Nội vụ",
         status=StatusSettings(reader.integer(status, "status", "due_soon_working_days", 5, 0, 60)),
+        email=EmailSettings(
+            host=reader.text(email, "email", "host"),
+            port=reader.integer(email, "email", "port", 465 if security == "tls" else 587, 1, 65535),
+            security=security,
+            username=reader.text(email, "email", "username"),
+            from_address=reader.text(email, "email", "from_address") or "noreply@localhost",
+            from_name=reader.text(email, "email", "from_name") or "Phòng Nội vụ",
+            timeout_seconds=reader.integer(email, "email", "timeout_seconds", 30, 1, 600),
+        ),
+        telegram=TelegramSettings(
+            enabled=reader.boolean(telegram, "telegram", "enabled", False),
+            base_url=reader.text(telegram, "telegram", "base_url") or "https://api.telegram.org/bot",
+            bot_username=reader.text(telegram, "telegram", "bot_username"),
+        ),
+        outbox_jsonl=(base / jsonl) if jsonl else None,
+        watch_dir=(base / watch_dir) if watch_dir else None,
         calendar=CalendarSettings(
             directive=reader.text(calendar, "calendar", "directive") or "cchc",
             directives_dir=(base / directives_dir) if directives_dir else None,
@@ -139,6 +202,12 @@ class _Reader:
         value = section.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             self.fail(f"[{name}].{key} phải là số nguyên từ {low} đến {high}, ví dụ {key} = {default}")
+        return value
+
+    def boolean(self, section: dict[str, Any], name: str, key: str, default: bool) -> bool:
+        value = section.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(f"[{name}].{key} phải là true hoặc false")
         return value
 
     def dates(self, section: dict[str, Any], name: str, key: str) -> tuple[date, ...]:

@@ -89,6 +89,7 @@ def mark_incomplete(session: Session, obligation: Obligation, missing: str, acto
     latest = accepted[-1]
     latest.state = "incomplete"
     latest.missing = what
+    latest.marked_at = wall(now)
     audit.record(session, actor, now, "submission_marked_incomplete", _subject(obligation),
                  submission_id=latest.id, missing=what)
     return latest

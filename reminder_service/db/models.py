@@ -129,6 +129,8 @@ class Submission(Base):
     # "accepted", or "incomplete" (reopens the obligation), or "reverted" (undone; kept for history).
     state: Mapped[str] = mapped_column(String(20), default="accepted")
     missing: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # When it was marked incomplete: the start of that mark's own reminder ladder.
+    marked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     channel: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(120))
     # Identity of the incoming-register row it came from, so a re-import adds nothing.
@@ -181,6 +183,62 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(255))
     details: Mapped[str] = mapped_column(Text, default="")
+
+
+class LadderStep(Base):
+    """One rung of one obligation's escalation ladder, once decided: the ledger that makes deciding
+    idempotent. Unique per (obligation, stage, occurrence): a second decider's insert fails."""
+
+    __tablename__ = "ladder_steps"
+    __table_args__ = (
+        UniqueConstraint("obligation_id", "series", "stage", "occurrence", name="uq_ladder_steps_rung"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id"), index=True)
+    # "main" for the deadline ladder; "incomplete-<submission id>" for the ladder an incomplete mark starts.
+    series: Mapped[str] = mapped_column(String(60), default="main")
+    stage: Mapped[str] = mapped_column(String(40))
+    occurrence: Mapped[int] = mapped_column(Integer, default=0)
+    due_on: Mapped[date] = mapped_column(Date)
+    # "sent": messages were written to the outbox; "skipped": superseded by a later rung (downtime).
+    outcome: Mapped[str] = mapped_column(String(20))
+    decided_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class OutboxMessage(Base):
+    """A decided message, written with its rung, then delivered (and retried) by the dispatcher."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # Null for messages that belong to no obligation (daily digest, weekly summary).
+    obligation_id: Mapped[int | None] = mapped_column(ForeignKey("obligations.id"), nullable=True, index=True)
+    stage: Mapped[str] = mapped_column(String(40))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), nullable=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(255), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    # pending -> sending -> sent | dead; "skipped" when the person has no address for the channel.
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ServiceState(Base):
+    """Small facts the daemon keeps between runs (last successful register import, last tick)."""
+
+    __tablename__ = "service_state"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 def table_of(model: type[Base]) -> Table:

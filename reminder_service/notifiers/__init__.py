@@ -1,0 +1,1 @@
+"""Notifiers: one small class per channel behind one interface (``base.Notifier``)."""

@@ -1,0 +1,40 @@
+"""The interface every channel implements, and the error that says whether retrying can help."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A rendered message for one person on one channel; ``key`` is the outbox dedupe key."""
+
+    key: str
+    channel: str
+    address: str
+    recipient_name: str
+    subject: str
+    text: str
+    html: str
+
+
+class TransportError(Exception):
+    """Delivery failed. ``permanent``: retrying cannot help (chat not found, mailbox rejected);
+    ``retry_after``: the server asked us to wait this many seconds before trying again."""
+
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Notifier(ABC):
+    channel: str
+
+    @abstractmethod
+    async def send(self, message: OutgoingMessage) -> None:
+        """Deliver one message or raise TransportError."""
+
+    async def close(self) -> None:  # noqa: B027 - most notifiers hold nothing to release
+        """Release connections kept open across a batch."""
