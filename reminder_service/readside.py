@@ -91,11 +91,11 @@ def _conditions(filters: Filters, overdue_only: bool) -> list[ColumnElement[bool
     if overdue_only:
         # Only these can be overdue or incomplete past the deadline on the as-of day.
         conditions += [Obligation.effective_deadline < filters.as_of, Obligation.waived_reason.is_(None),
-                       ~_settled(filters.as_of)]
+                       ~settled(filters.as_of)]
     return conditions
 
 
-def _settled(as_of: date) -> ColumnElement[bool]:
+def settled(as_of: date) -> ColumnElement[bool]:
     """The obligation has an accepted submission that no incomplete mark follows, as of that day.
 
     A pruning filter only: it may keep too much (ties on the time received), never too little, and

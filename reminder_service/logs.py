@@ -1,0 +1,56 @@
+"""structlog set-up: key-value lines in a terminal, JSON lines under systemd, secrets never shown."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import structlog
+
+from reminder_service.secrets import SMTP_PASSWORD, TELEGRAM_TOKEN, read_secret
+
+REDACTED = "[đã ẩn]"
+
+
+class Redactor:
+    """Replaces every occurrence of a configured secret in any logged value, tracebacks included."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self.secrets = [s for s in secrets if len(s) >= 6]
+
+    def _clean(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in self.secrets:
+                value = value.replace(secret, REDACTED)
+        return value
+
+    def __call__(self, _logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
+        if not self.secrets:
+            return event
+        return {key: self._clean(value) for key, value in event.items()}
+
+
+def configure(*, json: bool | None = None, level: int = logging.INFO, environ: Mapping[str, str] | None = None) -> None:
+    env = os.environ if environ is None else environ
+    if json is None:
+        # systemd sets JOURNAL_STREAM for a service's stdout/stderr.
+        json = "JOURNAL_STREAM" in env or not sys.stderr.isatty()
+    secrets = [s for s in (read_secret(TELEGRAM_TOKEN, env), read_secret(SMTP_PASSWORD, env)) if s]
+    renderer: Any = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer(
+        colors=False)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            Redactor(secrets),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
