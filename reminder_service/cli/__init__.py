@@ -35,6 +35,7 @@ class RootGroup(ViGroup):
         "overdue": "readside_cmd:overdue",
         "report": "readside_cmd:report",
         "run": "run_cmd:run",
+        "preview": "preview_cmd:preview",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -1,0 +1,96 @@
+"""``reminder-service preview``: one reminder exactly as its recipient would read it; nothing is sent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reminder_service import clock
+from reminder_service.app import App
+from reminder_service.cli.base import ChoiceType, DayType, ViCommand, YearType, db_app_of
+from reminder_service.db.models import Obligation, Person, Submission, Unit
+from reminder_service.escalation.ladder import first_date
+from reminder_service.escalation.policy import ROLE_NAMES, Policy
+from reminder_service.messages.context import reminder_context
+from reminder_service.messages.render import render_reminder
+from reminder_service.submissions import find_obligation
+
+_POLICY = Policy()
+STAGE_NAMES = tuple(s.name for s in (*_POLICY.stages, *_POLICY.incomplete_stages))
+_ROLE_LABELS = {
+    "unit_head": "thủ trưởng đơn vị", "focal": "công chức đầu mối", "receiver": "người nhận báo cáo",
+    "leadership": "lãnh đạo",
+}
+
+
+def _person(session: Session, unit: Unit, role: str) -> Person | None:
+    """The first active person in the role: the unit's own for unit roles, anyone's for the office's."""
+    query = select(Person).where(Person.role == role, Person.active.is_(True)).order_by(Person.id).limit(1)
+    if role in ("unit_head", "focal"):
+        query = query.where(Person.unit_id == unit.id)
+    return session.scalar(query)
+
+
+def _incomplete_mark(session: Session, obligation: Obligation) -> Submission | None:
+    return session.scalar(
+        select(Submission)
+        .where(Submission.obligation_id == obligation.id, Submission.state == "incomplete")
+        .order_by(Submission.received_at.desc(), Submission.id.desc())
+        .limit(1)
+    )
+
+
+def _stage_day(app: App, obligation: Obligation, stage_name: str, marked: date | None) -> date:
+    """The day the stage first falls for this obligation, so the preview reads as it will then."""
+    stage = _POLICY.stage(stage_name)
+    day = first_date(stage, obligation.nominal_deadline, obligation.effective_deadline, marked, app.workdays)
+    return day or clock.today()
+
+
+@click.command(cls=ViCommand)
+@click.option("--unit", "unit_code", required=True, metavar="MÃ", help="Mã đơn vị, ví dụ XA_AN_BINH.")
+@click.option("--obligation", "obligation_id", required=True, metavar="MÃ",
+              help="Mã báo cáo (plan, q1, h1, q3, annual, adhoc1…) hoặc số hiệu của nghĩa vụ.")
+@click.option("--year", type=YearType(), help="Năm báo cáo (mặc định: năm của --as-of, hoặc năm nay).")
+@click.option("--stage", required=True, type=ChoiceType(*STAGE_NAMES),
+              help="Bước nhắc: notice, reminder, due_today, overdue, escalated, incomplete, incomplete_reminder.")
+@click.option("--channel", type=ChoiceType("email", "telegram"), default="email", show_default=True,
+              help="Kênh gửi.")
+@click.option("--as-of", type=DayType(),
+              help="Ngày gửi giả định, ví dụ 16/03/2021 (mặc định: ngày bước nhắc này đến lượt theo lịch).")
+@click.option("--role", type=ChoiceType(*ROLE_NAMES), default="unit_head", show_default=True,
+              help="Người nhận: unit_head (thủ trưởng), focal (đầu mối), receiver (Phòng Nội vụ), leadership.")
+@click.option("--html", "show_html", is_flag=True,
+              help="In phần HTML (e-mail) hoặc bản có định dạng (Telegram) thay cho phần văn bản thường.")
+@click.pass_context
+def preview(ctx: click.Context, unit_code: str, obligation_id: str, year: int | None, stage: str, channel: str,
+            as_of: date | None, role: str, show_html: bool) -> None:
+    """Xem trước một tin nhắc báo cáo đúng như người nhận sẽ đọc; không gửi gì cả."""
+    app = db_app_of(ctx)
+    report_year = year or (as_of or clock.today()).year
+    with app.session() as session:
+        obligation = find_obligation(session, unit_code, obligation_id, report_year)
+        unit = obligation.unit
+        person = _person(session, unit, role)
+        mark = _incomplete_mark(session, obligation) if stage.startswith("incomplete") else None
+        marked = mark.marked_at.date() if mark is not None and mark.marked_at is not None else None
+        today = as_of or _stage_day(app, obligation, stage, marked or clock.today())
+        context = reminder_context(
+            obligation, unit, person, calendar=app.calendar(obligation.year), office_name=app.config.office_name,
+            today=today, workdays=app.workdays, role=role, missing=mark.missing if mark is not None else None,
+        )
+    rendered = render_reminder(context, stage, channel)
+    if person is None:
+        whose = f" của đơn vị {unit.code}" if role in ("unit_head", "focal") else ""
+        placeholder = ' "Ông/Bà Thủ trưởng đơn vị"' if role == "unit_head" else ""
+        click.echo(f"Lưu ý: chưa có {_ROLE_LABELS[role]}{whose} trong danh bạ; tin nhắn dùng lời chào chung"
+                   f"{placeholder}.", err=True)
+    if show_html:
+        click.echo(rendered.html)
+    elif channel == "email":
+        click.echo(f"Tiêu đề: {rendered.subject}\n\n{rendered.text}")
+    else:
+        click.echo(rendered.text)
