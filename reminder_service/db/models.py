@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -244,3 +245,19 @@ class ServiceState(Base):
 def table_of(model: type[Base]) -> Table:
     """The Core table behind a model, for bulk statements that must stay a single executemany."""
     return Base.metadata.tables[model.__tablename__]
+
+
+class DeliveryAttempt(Base):
+    """One try at delivering one outbox message: the evidence behind its state, kept even when the
+    message was delivered twice (a sender whose lease ran out), so a duplicate can be explained."""
+
+    __tablename__ = "delivery_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    # sent | retry | dead
+    outcome: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    retry_after: Mapped[float | None] = mapped_column(Float, nullable=True)
+    worker: Mapped[str] = mapped_column(String(80), default="")

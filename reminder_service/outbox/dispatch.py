@@ -1,0 +1,279 @@
+"""The dispatcher: claims due outbox rows, delivers each through its channel, records every attempt.
+
+A batch is claimed with a lease, so a sender that dies mid-batch only delays its rows: once the lease
+runs out any dispatcher claims them again. Sends run concurrently across addresses and one after another
+for the same address (Telegram allows one message a second per chat, and a person reads them in order).
+Nothing a single row does (a notifier raising anything at all) stops the rest of the batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import secrets
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import structlog
+from sqlalchemy import Engine
+
+from reminder_service.clock import wall
+from reminder_service.notifiers.base import Notifier, OutgoingMessage, TransportError
+from reminder_service.outbox.ratelimit import RateLimiter
+from reminder_service.outbox.store import Claimed, OutboxStore, Outcome
+
+log = structlog.get_logger(__name__)
+
+# A Telegram bot token inside an unexpected exception's text (a URL in a network error) must not reach
+# the outbox table, the digest or the logs; notifiers scrub their own errors, this catches the rest.
+_BOT_TOKEN = re.compile(r"(?<!\d)\d{5,15}:[A-Za-z0-9_-]{30,}")
+_MAX_ERROR = 2000
+
+
+def _error_text(exc: BaseException, *, with_class: bool) -> str:
+    text = str(exc)
+    if with_class or not text:
+        text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return _BOT_TOKEN.sub("[đã ẩn]", text)[:_MAX_ERROR]
+
+
+class HasEngine(Protocol):
+    @property
+    def engine(self) -> Engine: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter: after the n-th failure wait uniform(0, base * 2**(n-1)),
+    capped; the floor keeps an unlucky draw of ~0 from retrying inside the same second."""
+
+    max_attempts: int = 8
+    base_seconds: float = 30.0
+    cap_seconds: float = 6 * 3600.0
+    floor_seconds: float = 1.0
+
+    def backoff(self, failures: int, rng: random.Random) -> float:
+        ceiling = min(self.cap_seconds, self.base_seconds * 2.0 ** min(failures - 1, 60))
+        return max(self.floor_seconds, rng.uniform(0.0, ceiling))
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    # Handed back unsent: a stop was requested, the lease would not cover the wait, or the chat is paused.
+    released: int = 0
+    # Results another sender had overtaken (our lease ran out first): the message may have gone twice.
+    lost: int = 0
+
+    def add(self, other: DispatchReport) -> None:
+        for name in ("claimed", "sent", "retried", "dead", "released", "lost"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class _Recorder:
+    """Writes outcomes from a worker thread while sends go on; outcomes that finish during a write go
+    together into the next transaction, so a fast channel is not held to one commit per message."""
+
+    def __init__(self, store: OutboxStore) -> None:
+        self._store = store
+        self._queue: list[Outcome] = []
+        self._task: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
+        self.lost: list[Outcome] = []
+
+    def add(self, outcome: Outcome) -> None:
+        self._queue.append(outcome)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._queue and self._error is None:
+            batch, self._queue = self._queue, []
+            try:
+                self.lost += await asyncio.to_thread(self._store.write, batch)
+            except Exception as exc:  # the database is down: the rows stay leased and come back later
+                self._error = exc
+
+    async def flush(self) -> None:
+        while self._task is not None and not self._task.done():
+            await self._task
+        if self._queue and self._error is None:
+            self._task = asyncio.create_task(self._drain())
+            await self._task
+        if self._error is not None:
+            raise self._error
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        database: Engine | HasEngine,
+        notifiers: Mapping[str, Notifier],
+        clock: Callable[[], datetime],
+        *,
+        policy: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        rng: random.Random | None = None,
+        lease_seconds: float = 120.0,
+        batch_size: int = 100,
+        concurrency: int = 16,
+        send_timeout: float = 30.0,
+        max_limiter_wait: float = 10.0,
+        worker_id: str | None = None,
+    ) -> None:
+        """``clock`` gives the current instant (aware, or naive Vietnamese wall time); rows are stored
+        in wall time. ``send_timeout`` bounds one send, and a send only starts while the lease still
+        covers it. A row whose turn under the rate limits is more than ``max_limiter_wait`` seconds
+        away (a paused chat) is handed back, due again when its turn comes."""
+        if lease_seconds <= send_timeout:
+            raise ValueError("lease_seconds must exceed send_timeout, or no send could start")
+        engine = database if isinstance(database, Engine) else database.engine
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"[:80]
+        self._store = OutboxStore(engine, self.worker_id)
+        self._notifiers = dict(notifiers)
+        self._clock = clock
+        self.policy = policy or RetryPolicy()
+        self._limiter = limiter or RateLimiter()
+        self._rng = rng or random.Random()
+        self.lease_seconds = lease_seconds
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.send_timeout = send_timeout
+        self.max_limiter_wait = max_limiter_wait
+        self._stopping = False
+
+    def _now(self) -> datetime:
+        return wall(self._clock())
+
+    def request_stop(self) -> None:
+        """Claim nothing more; rows claimed but not yet being sent go back to pending; sends already
+        under way finish and are recorded. Safe to call from a signal handler on the event loop."""
+        self._stopping = True
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    async def run_once(self) -> DispatchReport:
+        """Claim one batch of due rows and deliver it."""
+        report = DispatchReport()
+        if self._stopping or not self._notifiers:
+            return report
+        now = self._now()
+        lease_until = now + timedelta(seconds=self.lease_seconds)
+        rows = await asyncio.to_thread(self._store.claim, now, lease_until, self._notifiers, self.batch_size)
+        report.claimed = len(rows)
+        if not rows:
+            return report
+        recorder = _Recorder(self._store)
+        unfinished = {row.id: row for row in rows}
+
+        def finish(outcome: Outcome) -> None:
+            unfinished.pop(outcome.row.id, None)
+            _count(report, outcome)
+            recorder.add(outcome)
+
+        groups: dict[tuple[str, str], list[Claimed]] = {}
+        for row in rows:
+            groups.setdefault((row.channel, row.address), []).append(row)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def run_group(group: list[Claimed]) -> None:
+            async with gate:
+                for row in group:
+                    try:
+                        outcome = await self._deliver(row)
+                    except Exception as exc:  # a bug of ours costs this row a retry, never the batch
+                        log.exception("outbox.dispatch_error", outbox_id=row.id, key=row.key)
+                        outcome = self._failed(row, _error_text(exc, with_class=True), False, None)
+                    finish(outcome)
+
+        try:
+            await asyncio.gather(*(run_group(group) for group in groups.values()))
+        finally:
+            # Cancelled mid-batch: hand back what never got an outcome rather than wait for its lease.
+            for row in list(unfinished.values()):
+                finish(Outcome(row, "release", self._now()))
+            await recorder.flush()
+            report.lost = len(recorder.lost)
+            for outcome in recorder.lost:
+                log.warning("outbox.overtaken", outbox_id=outcome.row.id, key=outcome.row.key, outcome=outcome.kind)
+        return report
+
+    async def drain(self, max_batches: int = 1000) -> DispatchReport:
+        """Run batches until nothing is due (or nothing due can be delivered now) or a stop is requested.
+        A short batch is not the end: another instance may have taken part of what was due."""
+        total = DispatchReport()
+        for _ in range(max_batches):
+            report = await self.run_once()
+            total.add(report)
+            if self._stopping or report.sent + report.retried + report.dead == 0:
+                break
+        return total
+
+    async def _deliver(self, row: Claimed) -> Outcome:
+        if self._stopping:
+            return Outcome(row, "release", self._now())
+        # Do not start a send the lease might not cover: another dispatcher could take the row meanwhile.
+        budget = (row.lease_until - self._now()).total_seconds() - self.send_timeout
+        granted = await self._limiter.acquire(
+            row.channel, row.address, max_wait=max(0.0, min(budget, self.max_limiter_wait)),
+            abort=lambda: self._stopping,
+        )
+        if not granted:
+            now = self._now()
+            if self._stopping:
+                return Outcome(row, "release", now)
+            turn = self._limiter.delay(row.channel, row.address)
+            return Outcome(row, "release", now, next_attempt_at=now + timedelta(seconds=turn) if turn else None)
+        message = OutgoingMessage(row.key, row.channel, row.address, row.recipient, row.subject, row.text, row.html)
+        try:
+            await asyncio.wait_for(self._notifiers[row.channel].send(message), self.send_timeout)
+        except TransportError as exc:
+            return self._failed(row, _error_text(exc, with_class=False), exc.permanent, exc.retry_after,
+                                channel_wide=bool(getattr(exc, "channel_wide", False)))
+        except Exception as exc:  # a notifier bug or a timeout: retry later, never stop the batch
+            error = _error_text(exc, with_class=True)
+            log.warning("outbox.notifier_error", outbox_id=row.id, key=row.key, channel=row.channel, error=error)
+            return self._failed(row, error, permanent=False, retry_after=None)
+        log.info("outbox.sent", outbox_id=row.id, key=row.key, channel=row.channel, attempt=row.attempts + 1)
+        return Outcome(row, "sent", self._now())
+
+    def _failed(
+        self, row: Claimed, error: str, permanent: bool, retry_after: float | None, *, channel_wide: bool = False
+    ) -> Outcome:
+        now = self._now()
+        attempt = row.attempts + 1
+        if retry_after is not None and retry_after > 0:
+            # Later rows for this chat (or channel) in the batch wait too, instead of provoking more 429s.
+            if channel_wide:
+                self._limiter.pause_channel(row.channel, retry_after)
+            else:
+                self._limiter.pause(row.channel, row.address, retry_after)
+        fields = {"outbox_id": row.id, "key": row.key, "channel": row.channel, "attempt": attempt, "error": error}
+        if permanent or attempt >= self.policy.max_attempts:
+            log.error("outbox.dead", permanent=permanent, **fields)
+            return Outcome(row, "dead", now, error=error, retry_after=retry_after)
+        wait = max(retry_after or 0.0, self.policy.backoff(attempt, self._rng))
+        log.warning("outbox.retry", wait_seconds=round(wait, 1), **fields)
+        return Outcome(row, "retry", now, error=error, retry_after=retry_after,
+                       next_attempt_at=now + timedelta(seconds=wait))
+
+
+def _count(report: DispatchReport, outcome: Outcome) -> None:
+    if outcome.kind == "sent":
+        report.sent += 1
+    elif outcome.kind == "retry":
+        report.retried += 1
+    elif outcome.kind == "dead":
+        report.dead += 1
+    else:
+        report.released += 1

@@ -1,0 +1,142 @@
+"""Per-channel send limits: an overall rate, a minimum interval per address, and pauses a server asked for.
+
+Telegram allows about 30 messages a second overall and one a second per chat; python-telegram-bot's
+limiter does not do the per-chat part, so the dispatcher asks this limiter before every send.
+
+The overall limit is a sliding-window log ("at most N sends in any window of P seconds") rather than a
+refilling bucket: a bucket that starts full lets its capacity *plus* a period's refill through in one
+window, and a bucket of one suffers float drift at the boundary. The log keeps the promise exactly and
+still allows the full rate. Time is a monotonic float from an injectable clock; waiting goes through an
+injectable sleep, so tests run on virtual time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+# A wait shorter than this is rounded up, so a virtual clock always moves and a loop always ends.
+_MIN_SLEEP = 1e-6
+# While a stop may come, sleep in slices no longer than this, so a stop is noticed promptly.
+_ABORT_POLL = 0.5
+# Above this many remembered addresses, forget the ones whose interval has passed.
+_PRUNE_ABOVE = 10_000
+
+
+@dataclass(frozen=True)
+class ChannelLimits:
+    """``max_per_period`` None: no overall limit. ``per_address_interval`` 0: none per address."""
+
+    max_per_period: int | None = None
+    period: float = 1.0
+    per_address_interval: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.max_per_period is not None and self.max_per_period < 1:
+            raise ValueError("max_per_period must be at least 1")
+        if self.period <= 0 or self.per_address_interval < 0:
+            raise ValueError("period must be positive and per_address_interval not negative")
+
+
+TELEGRAM_LIMITS = ChannelLimits(max_per_period=30, period=1.0, per_address_interval=1.0)
+EMAIL_LIMITS = ChannelLimits()  # unlimited unless the mail server's policy says otherwise
+DEFAULT_LIMITS: Mapping[str, ChannelLimits] = {"telegram": TELEGRAM_LIMITS, "email": EMAIL_LIMITS}
+
+
+@dataclass
+class _ChannelState:
+    limits: ChannelLimits
+    recent: deque[float]
+    last_by_address: dict[str, float] = field(default_factory=dict)
+    paused_until: float = -math.inf
+    address_paused_until: dict[str, float] = field(default_factory=dict)
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        limits: Mapping[str, ChannelLimits] = DEFAULT_LIMITS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self._limits = dict(limits)
+        self._clock = clock
+        self._sleep = sleep
+        self._channels: dict[str, _ChannelState] = {}
+
+    def _state(self, channel: str) -> _ChannelState:
+        state = self._channels.get(channel)
+        if state is None:
+            limits = self._limits.get(channel, ChannelLimits())
+            state = _ChannelState(limits, deque(maxlen=limits.max_per_period or 1))
+            self._channels[channel] = state
+        return state
+
+    def delay(self, channel: str, address: str) -> float:
+        """Seconds until a send to ``address`` would be allowed; 0 when it is allowed now."""
+        now = self._clock()
+        state = self._state(channel)
+        limits = state.limits
+        ready = max(state.paused_until, state.address_paused_until.get(address, -math.inf))
+        if limits.max_per_period is not None and len(state.recent) >= limits.max_per_period:
+            # The oldest of the last N sends must have left the window before one more may go.
+            ready = max(ready, state.recent[0] + limits.period)
+        last = state.last_by_address.get(address)
+        if limits.per_address_interval and last is not None:
+            ready = max(ready, last + limits.per_address_interval)
+        return max(0.0, ready - now)
+
+    def record(self, channel: str, address: str) -> None:
+        """Count a send made now (``acquire`` does this itself)."""
+        now = self._clock()
+        state = self._state(channel)
+        if state.limits.max_per_period is not None:
+            state.recent.append(now)
+        if state.limits.per_address_interval:
+            if len(state.last_by_address) > _PRUNE_ABOVE:
+                horizon = now - state.limits.per_address_interval
+                state.last_by_address = {a: t for a, t in state.last_by_address.items() if t > horizon}
+            state.last_by_address[address] = now
+
+    async def acquire(
+        self,
+        channel: str,
+        address: str,
+        *,
+        max_wait: float = math.inf,
+        abort: Callable[[], bool] | None = None,
+    ) -> bool:
+        """Wait for a turn and take it (True); False, without taking one, when the turn would come
+        later than ``max_wait`` seconds from now or ``abort()`` turns true while waiting."""
+        deadline = self._clock() + max_wait
+        while True:
+            if abort is not None and abort():
+                return False
+            wait = self.delay(channel, address)
+            if wait <= 0:
+                # No await between the check and the record: concurrent acquirers cannot both pass.
+                self.record(channel, address)
+                return True
+            if self._clock() + wait > deadline:
+                return False
+            await self._sleep(max(min(wait, _ABORT_POLL) if abort is not None else wait, _MIN_SLEEP))
+
+    def pause(self, channel: str, address: str, seconds: float) -> None:
+        """The server asked us not to write to this address for ``seconds`` (Telegram's retry_after)."""
+        state = self._state(channel)
+        until = self._clock() + seconds
+        pauses = state.address_paused_until
+        if len(pauses) > _PRUNE_ABOVE:
+            now = self._clock()
+            state.address_paused_until = pauses = {a: t for a, t in pauses.items() if t > now}
+        pauses[address] = max(until, pauses.get(address, -math.inf))
+
+    def pause_channel(self, channel: str, seconds: float) -> None:
+        """The server asked us to stop sending on the whole channel for ``seconds``."""
+        state = self._state(channel)
+        state.paused_until = max(state.paused_until, self._clock() + seconds)
