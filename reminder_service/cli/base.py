@@ -187,7 +187,8 @@ _TRANSLATIONS = (
     (r"Missing argument '(.+)'\.?", "thiếu tham số bắt buộc {0}"),
     (r"Option '(.+)' requires an argument\.", "tùy chọn {0} cần một giá trị"),
     (r"Got unexpected extra arguments? \((.+)\)", "thừa tham số: {0}"),
-    (r"Invalid value for '?(.+?)'?: (.+)", "giá trị của {0} không hợp lệ: {1}"),
+    (r"Invalid value for '([^']+)'(?: / '[^']+')*: (.+)", "giá trị của {0} không hợp lệ: {1}"),
+    (r"Invalid value for ([^:]+): (.+)", "giá trị của {0} không hợp lệ: {1}"),
     (r"Missing command\.", "thiếu tên lệnh"),
 )
 
