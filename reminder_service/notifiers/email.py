@@ -1,0 +1,303 @@
+"""E-mail over SMTP: one connection kept open across a batch, failures sorted into retry-later and give-up.
+
+The password is handed in by the composition root (``read_secret(SMTP_PASSWORD)``); it is never logged
+and never part of an error message, even if a server echoes it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email.policy
+import hashlib
+import re
+import ssl
+from collections.abc import Callable
+from datetime import datetime
+from email.errors import MessageError
+from email.header import Header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from typing import Protocol
+
+import aiosmtplib
+import structlog
+
+from reminder_service.clock import now as clock_now
+from reminder_service.config import EmailSettings
+from reminder_service.errors import UserError
+from reminder_service.notifiers.base import Notifier, OutgoingMessage, TransportError
+
+log = structlog.get_logger(__name__)
+
+# Replies that mean "our credentials or TLS set-up are wrong", not "this message is bad": every message
+# would fail the same way, and the same message will go through once the operator fixes the config.
+_CONFIG_CODES = frozenset({530, 534, 535, 538})
+_HIDDEN = "[đã ẩn]"
+# Refusals inside a mail transaction (MAIL, RCPT, DATA), plus the server hanging up on one.
+_TRANSACTION_REFUSED = (
+    aiosmtplib.SMTPSenderRefused,
+    aiosmtplib.SMTPRecipientsRefused,
+    aiosmtplib.SMTPRecipientRefused,
+    aiosmtplib.SMTPDataError,
+    aiosmtplib.SMTPServerDisconnected,
+)
+_RELEASE_WAIT = 2.0
+_LINE = 78
+_NAME_MAX = 200
+# Headers are encoded here and stored raw, because EmailPolicy's folder (seen on CPython 3.11) drops the
+# space at a fold between two encoded words ("xã An Bình" arrives as "xã AnBình"). Bodies are 7-bit
+# (quoted-printable or base64) so any relay takes them, with or without 8BITMIME.
+_POLICY = email.policy.SMTP.clone(refold_source="none", cte_type="7bit")
+
+
+class _Socket(Protocol):
+    def fileno(self) -> int: ...
+
+
+class EmailNotifier(Notifier):
+    channel = "email"
+
+    def __init__(
+        self,
+        settings: EmailSettings,
+        password: str | None = None,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        clock: Callable[[], datetime] = clock_now,
+    ) -> None:
+        """``tls_context`` None means the system's trusted CAs with hostname checking (production);
+        tests pass a context that trusts their own CA."""
+        if settings.host is None:
+            raise UserError("chưa cấu hình máy chủ gửi thư: hãy đặt [email].host trong tệp cấu hình")
+        if settings.security not in {"starttls", "tls", "none"}:
+            raise UserError('[email].security phải là "starttls", "tls" hoặc "none"')
+        if settings.username and not password:
+            raise UserError(
+                "[email].username đã được đặt nhưng chưa có mật khẩu SMTP: hãy đặt biến môi trường "
+                "REMINDER_SERVICE_SMTP_PASSWORD hoặc REMINDER_SERVICE_SMTP_PASSWORD_FILE"
+            )
+        try:
+            self._from_address = _ascii_address(settings.from_address)
+        except (ValueError, MessageError):
+            raise UserError(
+                f"[email].from_address ({settings.from_address!r}) không phải là địa chỉ e-mail hợp lệ"
+            ) from None
+        self._from_header = _mailbox(settings.from_name, self._from_address)
+        self._settings = settings
+        self._password = password
+        self._clock = clock
+        self._server = f"{settings.host}:{settings.port}"
+        self._smtp = aiosmtplib.SMTP(
+            hostname=settings.host,
+            port=settings.port,
+            timeout=settings.timeout_seconds,
+            use_tls=settings.security == "tls",
+            # True, not None: a STARTTLS setting must never fall back to plain text silently.
+            start_tls=settings.security == "starttls",
+            tls_context=tls_context,
+        )
+        self._lock = asyncio.Lock()
+        self._socket: _Socket | None = None
+
+    async def send(self, message: OutgoingMessage) -> None:
+        raw, recipient = self._compose(message)
+        async with self._lock:
+            await self._deliver(raw, recipient)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._release()
+
+    def message_id(self, key: str) -> str:
+        """Derived from the dedupe key so a retried message carries the same id and clients merge copies."""
+        domain = self._from_address.rpartition("@")[2]
+        return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
+
+    def _compose(self, message: OutgoingMessage) -> tuple[bytes, str]:
+        try:
+            recipient = _ascii_address(message.address)
+        except (ValueError, MessageError):
+            raise TransportError(
+                f"địa chỉ e-mail không hợp lệ: {message.address!r}", permanent=True
+            ) from None
+        mail = EmailMessage(policy=_POLICY)
+        # Pre-encoded and stored raw: see _POLICY. Line breaks in a unit name must not end a header early.
+        mail.set_raw("Subject", _unstructured(_one_line(message.subject), "Subject"))
+        mail.set_raw("From", self._from_header)
+        mail.set_raw("To", _mailbox(message.recipient_name, recipient))
+        mail["Date"] = format_datetime(self._clock())
+        mail["Message-ID"] = self.message_id(message.key)
+        # RFC 3834 and Exchange's equivalent: out-of-office robots should not answer a reminder.
+        mail["Auto-Submitted"] = "auto-generated"
+        mail["X-Auto-Response-Suppress"] = "All"
+        mail.set_content(message.text, subtype="plain", charset="utf-8")
+        mail.add_alternative(message.html, subtype="html", charset="utf-8")
+        return mail.as_bytes(), recipient
+
+    async def _deliver(self, raw: bytes, recipient: str) -> None:
+        for attempt in (1, 2):
+            reused = self._smtp.is_connected
+            try:
+                if not reused:
+                    await self._connect()
+                await self._smtp.sendmail(self._from_address, [recipient], raw)
+                return
+            except _TRANSACTION_REFUSED as exc:
+                if reused and attempt == 1 and _stale(exc):
+                    # A kept-open connection the server has since dropped (idle timeout): reconnect once;
+                    # a second failure is a real outage.
+                    log.info("smtp_reconnect", server=self._server, reason=self._redact(str(exc)))
+                    self._smtp.close()
+                    continue
+                if not self._smtp.is_connected:
+                    await self._release()
+                raise self._failure(exc) from None
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                # Anything but a refusal inside the mail transaction (after which aiosmtplib sends RSET and
+                # the session is clean) may leave the session half-way through a command: start afresh.
+                await self._release()
+                raise self._failure(exc) from None
+            except asyncio.CancelledError:
+                self._smtp.close()  # stopped mid-command: nobody knows what the server thinks comes next
+                raise
+
+    async def _connect(self) -> None:
+        await self._smtp.connect()  # TCP, then TLS or STARTTLS as configured
+        self._socket = self._smtp.get_transport_info("socket")
+        if self._settings.username:
+            await self._smtp.login(self._settings.username, self._password or "")
+
+    async def _release(self) -> None:
+        sock, self._socket = self._socket, None
+        if self._smtp.is_connected:
+            try:
+                await self._smtp.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                pass  # the server may already have hung up; there is nothing left to say
+        self._smtp.close()
+        # A TLS socket is released only after the close_notify exchange, a few loop turns later: wait for
+        # it (briefly) so a stopping daemon does not leave the socket to the garbage collector.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _RELEASE_WAIT
+        # aiosmtplib has no "closed" event to await; the socket's fileno turning -1 is the public signal.
+        while sock is not None and sock.fileno() != -1 and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+
+    def _failure(self, exc: BaseException) -> TransportError:
+        """Sort a failure into give-up (the message itself is refused) or retry-later (anything else)."""
+        server = self._server
+        if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+            return self._error(
+                f"máy chủ SMTP {server} từ chối đăng nhập của tài khoản {self._settings.username!r} "
+                f"({exc.code} {exc.message}). Hãy kiểm tra [email].username và mật khẩu trong "
+                "REMINDER_SERVICE_SMTP_PASSWORD(_FILE), rồi khởi động lại dịch vụ; thư sẽ được gửi lại sau",
+                permanent=False,
+            )
+        if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
+            exc = exc.recipients[0]
+        if isinstance(exc, aiosmtplib.SMTPRecipientRefused):
+            return self._by_code(exc.code, f"máy chủ SMTP {server} từ chối người nhận {exc.recipient} "
+                                 f"({exc.code} {exc.message})")
+        if isinstance(exc, aiosmtplib.SMTPSenderRefused) and exc.code in _CONFIG_CODES:
+            return self._error(
+                f"máy chủ SMTP {server} không cho gửi từ {exc.sender} ({exc.code} {exc.message}); "
+                "hãy kiểm tra [email].username, mật khẩu và [email].security",
+                permanent=False,
+            )
+        if isinstance(exc, aiosmtplib.SMTPConnectResponseError | aiosmtplib.SMTPHeloError):
+            # Refused before any message was named: the server rejects us, not the message.
+            return self._error(f"máy chủ SMTP {server} không nhận kết nối ({exc.code} {exc.message})",
+                               permanent=False)
+        if isinstance(exc, aiosmtplib.SMTPResponseException):
+            what = "địa chỉ gửi" if isinstance(exc, aiosmtplib.SMTPSenderRefused) else "thư"
+            return self._by_code(exc.code, f"máy chủ SMTP {server} từ chối {what} ({exc.code} {exc.message})")
+        if isinstance(exc, TimeoutError):
+            return self._error(f"hết thời gian chờ máy chủ SMTP {server}: {exc}", permanent=False)
+        if (tls := _tls_error(exc)) is not None:
+            return self._error(
+                f"lỗi bắt tay TLS với máy chủ SMTP {server}: {tls}; hãy kiểm tra chứng chỉ của "
+                "máy chủ, [email].host và [email].security",
+                permanent=False,
+            )
+        if isinstance(exc, aiosmtplib.SMTPConnectError | OSError):
+            return self._error(f"không kết nối được máy chủ SMTP {server}: {exc}", permanent=False)
+        # STARTTLS or AUTH not offered, and similar: the set-up is wrong, the message is fine.
+        return self._error(f"máy chủ SMTP {server}: {exc}; hãy kiểm tra cấu hình [email]", permanent=False)
+
+    def _by_code(self, code: int, text: str) -> TransportError:
+        if code in _CONFIG_CODES:
+            return self._error(f"{text}; hãy kiểm tra tài khoản và cấu hình [email]", permanent=False)
+        return self._error(text, permanent=500 <= code < 600)
+
+    def _error(self, text: str, *, permanent: bool) -> TransportError:
+        return TransportError(self._redact(text), permanent=permanent)
+
+    def _redact(self, text: str) -> str:
+        """A server may echo what it received; hide the password and the AUTH blobs that carry it."""
+        if not self._password:
+            return text
+        secret = self._password
+        user = self._settings.username or ""
+        forms = {
+            secret,
+            base64.b64encode(secret.encode("utf-8")).decode("ascii"),
+            base64.b64encode(f"\0{user}\0{secret}".encode()).decode("ascii"),
+        }
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, _HIDDEN)
+        return text
+
+
+def _stale(exc: Exception) -> bool:
+    """The server hung up, or says it is closing this session (421), rather than refusing the message."""
+    return isinstance(exc, aiosmtplib.SMTPServerDisconnected) or (
+        isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code == 421
+    )
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s*[\r\n\v\f\x85\u2028\u2029]+\s*", " ", text).strip()
+
+
+def _unstructured(text: str, name: str) -> str:
+    """RFC 2047 encoded words that keep every space inside them, folded to short lines."""
+    # Plain ASCII that merely looks like an encoded word must be encoded too, or the reader decodes it.
+    if text.isascii() and "=?" not in text and len(name) + 2 + len(text) <= _LINE:
+        return text
+    return Header(text, "utf-8", header_name=name).encode(linesep="\r\n")
+
+
+def _mailbox(name: str, address: str) -> str:
+    """``Name <address>`` with the name quoted or encoded so commas, quotes and angle brackets stay inside it."""
+    # A name is a name: runs of spaces collapse, and a runaway one is cut so the header line stays legal.
+    name = " ".join(name.split())[:_NAME_MAX]
+    if not name:
+        return address
+    if name.isascii() and "=?" not in name and len(name) + len(address) < _LINE - 10:
+        return formataddr((name, address))
+    # One encoded word however long: RFC 2047 readers drop the space between two adjacent encoded words
+    # while Python's own address parser keeps it, so a name split across words reads differently in
+    # different clients. One word reads the same everywhere; the clients we know accept words over 75 octets.
+    return f"=?utf-8?b?{base64.b64encode(name.encode('utf-8')).decode('ascii')}?=\r\n <{address}>"
+
+
+def _ascii_address(address: str) -> str:
+    """A validated addr-spec; internationalised domains go out as punycode, which every server accepts."""
+    local, at, domain = address.strip().rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError(address)
+    spec = f"{local}@{domain.encode('idna').decode('ascii')}"
+    # Address() applies RFC 5322's addr-spec grammar: no spaces, commas, brackets, CR/LF or non-ASCII
+    # local parts (those would need SMTPUTF8, which we do not ask of the relay).
+    return Address(addr_spec=spec).addr_spec
+
+
+def _tls_error(exc: BaseException) -> ssl.SSLError | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -1,0 +1,555 @@
+"""EmailNotifier against a real aiosmtpd server in this process: what arrives is parsed back, nothing is mocked."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import random
+import re
+import socket
+import ssl
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from reminder_service.config import EmailSettings
+from reminder_service.errors import UserError
+from reminder_service.notifiers.base import OutgoingMessage, TransportError
+from reminder_service.notifiers.email import EmailNotifier
+
+HOST = "127.0.0.1"
+USER = "cchc@ubnd.example.vn"
+PASSWORD = "Mật-khẩu-đúng-42"
+WRONG = "sai-mat-khau-1234"
+SUBJECT = "Báo cáo CCHC Quý I/2021 — UBND xã An Bình: hạn nộp thứ Bảy, 13/03/2021 (nhận đến hết thứ Hai, 15/03/2021)"
+TEXT = (
+    "Kính gửi: Ông Nguyễn Văn Bình, Chủ tịch UBND <b>Xã A&B</b>\n"
+    "\n"
+    "Báo cáo CCHC Quý I/2021 — UBND xã An Bình; số liệu từ 15/12/2020 đến 10/03/2021.\n"
+    "Dòng có khoảng trắng ở cuối   \n"
+    "Phụ lục 2A, Phụ lục 3B.\n"
+)
+HTML = (
+    "<p>Kính gửi: Ông Nguyễn Văn Bình, Chủ tịch UBND &lt;b&gt;Xã A&amp;B&lt;/b&gt;</p>\n"
+    "<p>Báo cáo CCHC Quý I/2021 — UBND xã An Bình</p>\n"
+)
+FIXED_NOW = datetime(2021, 3, 8, 8, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+    tls: bool
+    authenticated: bool
+
+
+@dataclass
+class Recorder:
+    """The server side's memory: connections seen, messages received, and the faults to inject."""
+
+    connections: list[SMTP] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    quits: int = 0
+    rcpt_reply: str | None = None
+    data_reply: str | None = None
+    drop_at_mail: int = 0  # close the next N connections when MAIL arrives, with no reply
+    data_delay: float = 0.0
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        await asyncio.sleep(self.data_delay)
+        if self.data_reply:
+            return self.data_reply
+        assert isinstance(envelope.content, bytes) and envelope.mail_from is not None
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.received.append(
+            Received(envelope.mail_from, list(envelope.rcpt_tos), parsed, session.ssl is not None,
+                     bool(session.authenticated))
+        )
+        return "250 OK"
+
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.quits += 1
+        return "221 Bye"
+
+
+class RecordingSMTP(SMTP):
+    async def smtp_EHLO(self, hostname: str) -> None:
+        # Counted at EHLO, not at accept: the controller's own start-up probe connects but never speaks,
+        # and STARTTLS repeats EHLO on the same connection object.
+        recorder: Recorder = self.event_handler
+        if not any(seen is self for seen in recorder.connections):
+            recorder.connections.append(self)
+        await super().smtp_EHLO(hostname)
+
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        recorder: Recorder = self.event_handler
+        if recorder.drop_at_mail > 0:
+            recorder.drop_at_mail -= 1
+            assert self.transport is not None
+            self.transport.close()
+            return
+        await super().smtp_MAIL(arg)
+
+
+class LocalController(Controller):
+    """Listens on a port the OS picks, so parallel tests never collide."""
+
+    def factory(self) -> SMTP:
+        return RecordingSMTP(self.handler, **self.SMTP_kwargs)
+
+    def _trigger_server(self) -> None:
+        assert isinstance(self.server, asyncio.Server)
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()  # type: ignore[no-untyped-call]
+
+
+@contextmanager
+def smtp_server(**smtp_kwargs: Any) -> Iterator[tuple[Recorder, int]]:
+    recorder = Recorder()
+    controller = LocalController(recorder, hostname=HOST, port=0, server_hostname="mail.test", **smtp_kwargs)
+    controller.start()
+    try:
+        yield recorder, controller.port
+    finally:
+        controller.stop()
+
+
+def authenticator(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and data.login == USER.encode() and data.password == PASSWORD.encode()
+    # handled=False: let aiosmtpd answer a failure with its standard 535.
+    return AuthResult(success=ok, handled=False)
+
+
+@dataclass(frozen=True)
+class Tls:
+    server: ssl.SSLContext
+    client: ssl.SSLContext
+
+
+@pytest.fixture(scope="module")
+def tls() -> Tls:
+    ca = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(HOST).configure_cert(server)
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    return Tls(server, client)
+
+
+def settings(port: int, **changes: Any) -> EmailSettings:
+    base = EmailSettings(host=HOST, port=port, security="none", from_address="phongnoivu@ubnd.example.vn",
+                         from_name="Phòng Nội vụ huyện", timeout_seconds=5)
+    return replace(base, **changes)
+
+
+def outgoing(key: str = "q1:2021:AB:reminder:0:p7:email", **changes: Any) -> OutgoingMessage:
+    base = OutgoingMessage(key=key, channel="email", address="chutich@xaab.example.vn",
+                           recipient_name='Nguyễn Văn Bình, "Chủ tịch" UBND <b>Xã A&B</b>',
+                           subject=SUBJECT, text=TEXT, html=HTML)
+    return replace(base, **changes)
+
+
+def run(notifier: EmailNotifier, body: Callable[[EmailNotifier], Awaitable[None]]) -> None:
+    """One event loop per test; the notifier is always closed so no socket outlives the test."""
+
+    async def main() -> None:
+        try:
+            await body(notifier)
+        finally:
+            await notifier.close()
+
+    asyncio.run(main())
+
+
+def send_expecting_error(notifier: EmailNotifier, message: OutgoingMessage | None = None) -> TransportError:
+    caught: list[TransportError] = []
+
+    async def body(n: EmailNotifier) -> None:
+        with pytest.raises(TransportError) as info:
+            await n.send(message or outgoing())
+        caught.append(info.value)
+
+    run(notifier, body)
+    return caught[0]
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    plain = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert isinstance(plain, EmailMessage) and isinstance(html, EmailMessage)
+    # MIME lines end in CRLF on the wire; the parser hands them back as they came.
+    return tuple(str(p.get_content()).replace("\r\n", "\n") for p in (plain, html))  # type: ignore[return-value]
+
+
+# --- plain relay: what arrives is exactly what was sent ---------------------------------------------------
+
+
+def test_plain_relay_round_trips_vietnamese_subject_and_both_parts() -> None:
+    with smtp_server() as (server, port):
+        run(EmailNotifier(settings(port), clock=lambda: FIXED_NOW), lambda n: n.send(outgoing()))
+    [got] = server.received
+    mail = got.message
+    assert got.mail_from == "phongnoivu@ubnd.example.vn"
+    assert got.rcpt_tos == ["chutich@xaab.example.vn"]
+    assert mail["Subject"] == SUBJECT
+    assert mail.get_content_type() == "multipart/alternative"
+    assert parts(mail) == (TEXT, HTML)
+    assert "<b>Xã A&B</b>" in parts(mail)[0]
+    [sender] = mail["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("Phòng Nội vụ huyện", "phongnoivu@ubnd.example.vn")
+    [to] = mail["To"].addresses
+    assert to.display_name == 'Nguyễn Văn Bình, "Chủ tịch" UBND <b>Xã A&B</b>'
+    assert to.addr_spec == "chutich@xaab.example.vn"
+    assert mail["Date"].datetime == FIXED_NOW
+    assert mail["Auto-Submitted"] == "auto-generated"
+    for part in mail.iter_parts():
+        assert part.get_content_charset() == "utf-8"
+    assert not got.tls and not got.authenticated
+
+
+def test_message_id_follows_the_dedupe_key() -> None:
+    with smtp_server() as (server, port):
+
+        async def body(n: EmailNotifier) -> None:
+            await n.send(outgoing("k1"))
+            await n.send(outgoing("k1"))  # a retry of the same outbox row
+            await n.send(outgoing("k2"))
+
+        run(EmailNotifier(settings(port)), body)
+    ids = [r.message["Message-ID"] for r in server.received]
+    assert ids[0] == ids[1] != ids[2]
+    assert all(re.fullmatch(r"<[0-9a-f]{32}@ubnd\.example\.vn>", i) for i in ids)
+
+
+def test_line_breaks_in_names_and_subject_cannot_inject_headers() -> None:
+    hostile = outgoing(subject="Nhắc hạn: <b>Xã A&B</b>\nBcc: spy@evil.example",
+                       recipient_name="Xã A&B\r\nBcc: spy@evil.example")
+    with smtp_server() as (server, port):
+        run(EmailNotifier(settings(port)), lambda n: n.send(hostile))
+    [got] = server.received
+    assert got.rcpt_tos == ["chutich@xaab.example.vn"]
+    assert got.message["Bcc"] is None
+    assert got.message["Subject"] == "Nhắc hạn: <b>Xã A&B</b> Bcc: spy@evil.example"
+    assert got.message["To"].addresses[0].display_name == "Xã A&B Bcc: spy@evil.example"
+
+
+def test_internationalised_domain_is_sent_as_punycode() -> None:
+    with smtp_server() as (server, port):
+        run(EmailNotifier(settings(port)), lambda n: n.send(outgoing(address="vanthu@xãanbình.vn")))
+    assert server.received[0].rcpt_tos == ["vanthu@xn--xanbnh-3ta9e.vn"]
+
+
+@pytest.mark.parametrize("address", ["khong-co-a-con", "a@b.vn, c@d.vn", "nguyễn@xa.vn", "a@b.vn\r\nRCPT TO:<x@y>"])
+def test_bad_address_is_permanent_and_never_reaches_the_server(address: str) -> None:
+    with smtp_server() as (server, port):
+        error = send_expecting_error(EmailNotifier(settings(port)), outgoing(address=address))
+    assert error.permanent
+    assert "không hợp lệ" in str(error)
+    assert server.connections == []
+
+
+def test_many_tricky_subjects_and_names_round_trip_over_one_connection() -> None:
+    """Python's own header folder loses spaces between encoded words; ours must not, whatever the text."""
+    phrase = ("Báo cáo CCHC Quý I/2021 — UBND xã An Bình hạn nộp thứ Bảy, (nhận đến hết Hai) Phòng Nội vụ "
+              '<b>Xã A&B</b> "Chủ tịch" Nguyễn Văn ; =?utf-8?q?x?= a\\b Đông Anh')
+    words = [*phrase.split(" "), "x" * 90, ""]
+    rng = random.Random(2021)
+    sent = []
+    for index in range(60):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 35))).strip() or "a"
+        if index % 3 == 0:
+            text = text.encode("ascii", "ignore").decode().strip() or "b"
+        sent.append(outgoing(f"k{index}", subject=text, recipient_name=text))
+    with smtp_server() as (server, port):
+
+        async def body(n: EmailNotifier) -> None:
+            for message in sent:
+                await n.send(message)
+
+        run(EmailNotifier(settings(port)), body)
+    assert len(server.connections) == 1
+    for message, got in zip(sent, server.received, strict=True):
+        assert got.message["Subject"] == message.subject
+        # Runs of spaces collapse and a runaway name is cut at 200 characters; nothing else changes.
+        assert got.message["To"].addresses[0].display_name == " ".join(message.recipient_name.split())[:200]
+        assert max(len(line) for line in got.message.as_bytes().splitlines()) <= 998
+
+
+def test_text_without_final_newline_gets_one() -> None:
+    with smtp_server() as (server, port):
+        run(EmailNotifier(settings(port)), lambda n: n.send(outgoing(text="Một dòng", html="<p>Một dòng</p>")))
+    assert parts(server.received[0].message) == ("Một dòng\n", "<p>Một dòng</p>\n")
+
+
+# --- TLS and authentication --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mechanism", ["LOGIN", "PLAIN"])
+def test_starttls_with_auth_delivers(tls: Tls, mechanism: str) -> None:
+    other = {"LOGIN": ["PLAIN"], "PLAIN": ["LOGIN"]}[mechanism]
+    with smtp_server(tls_context=tls.server, require_starttls=True, authenticator=authenticator,
+                     auth_required=True, auth_exclude_mechanism=other) as (server, port):
+        notifier = EmailNotifier(settings(port, security="starttls", username=USER), PASSWORD, tls_context=tls.client)
+        run(notifier, lambda n: n.send(outgoing()))
+    [got] = server.received
+    assert got.tls and got.authenticated
+    assert got.message["Subject"] == SUBJECT
+
+
+def test_implicit_tls_with_auth_delivers(tls: Tls) -> None:
+    # aiosmtpd only knows about TLS it negotiated itself (STARTTLS); on a TLS listener it must be told
+    # that AUTH is safe.
+    with smtp_server(ssl_context=tls.server, authenticator=authenticator, auth_require_tls=False) as (server, port):
+        notifier = EmailNotifier(settings(port, security="tls", username=USER), PASSWORD, tls_context=tls.client)
+        run(notifier, lambda n: n.send(outgoing()))
+    [got] = server.received
+    assert got.authenticated
+    assert parts(got.message) == (TEXT, HTML)
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_wrong_password_is_transient_and_never_shown(tls: Tls, security: str) -> None:
+    kwargs: dict[str, Any] = (
+        {"tls_context": tls.server, "require_starttls": True} if security == "starttls"
+        else {"ssl_context": tls.server, "auth_require_tls": False}
+    )
+    with smtp_server(authenticator=authenticator, **kwargs) as (server, port):
+        notifier = EmailNotifier(settings(port, security=security, username=USER), WRONG, tls_context=tls.client)
+        error = send_expecting_error(notifier)
+    assert not error.permanent
+    assert "535" in str(error) and "đăng nhập" in str(error) and "REMINDER_SERVICE_SMTP_PASSWORD" in str(error)
+    assert WRONG not in str(error) and WRONG not in repr(error.args)
+    assert server.received == []
+
+
+def test_a_server_echoing_the_password_does_not_leak_it(tls: Tls) -> None:
+    def echoing(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+        return AuthResult(success=False, handled=False,
+                          message=f"535 5.7.8 bad credentials {data.login.decode()}/{data.password.decode()}")
+
+    with smtp_server(tls_context=tls.server, authenticator=echoing, auth_exclude_mechanism=["LOGIN"]) as (_, port):
+        notifier = EmailNotifier(settings(port, security="starttls", username=USER), WRONG, tls_context=tls.client)
+        error = send_expecting_error(notifier)
+    assert f"{USER}/[đã ẩn]" in str(error)
+    assert WRONG not in str(error)
+
+
+def test_server_demanding_auth_we_do_not_do_is_transient(tls: Tls) -> None:
+    with smtp_server(tls_context=tls.server, require_starttls=True, authenticator=authenticator,
+                     auth_required=True) as (server, port):
+        error = send_expecting_error(EmailNotifier(settings(port, security="starttls"), tls_context=tls.client))
+    assert not error.permanent  # the operator adds [email].username; the message itself is fine
+    assert "530" in str(error) and "[email]" in str(error)
+    assert server.received == []
+
+
+def test_untrusted_certificate_is_a_transient_tls_error(tls: Tls) -> None:
+    stranger = ssl.create_default_context()  # does not trust the test CA, as production would not
+    with smtp_server(ssl_context=tls.server) as (server, port):
+        error = send_expecting_error(EmailNotifier(settings(port, security="tls"), tls_context=stranger))
+    assert not error.permanent
+    assert "TLS" in str(error)
+    assert server.received == []
+
+
+def test_starttls_never_falls_back_to_plain_text() -> None:
+    with smtp_server() as (server, port):  # a server that does not offer STARTTLS
+        error = send_expecting_error(EmailNotifier(settings(port, security="starttls")))
+    assert not error.permanent
+    assert "STARTTLS" in str(error)
+    assert server.received == []
+
+
+# --- one connection per batch, reconnect once ------------------------------------------------------------
+
+
+def test_twenty_sends_share_one_connection_and_close_quits() -> None:
+    with smtp_server() as (server, port):
+
+        async def body(n: EmailNotifier) -> None:
+            for index in range(20):
+                await n.send(outgoing(f"k{index}"))
+
+        run(EmailNotifier(settings(port)), body)
+    assert len(server.received) == 20
+    assert len(server.connections) == 1
+    assert server.quits == 1
+
+
+def test_connection_closed_by_server_idle_timeout_is_reopened() -> None:
+    with smtp_server(timeout=0.3) as (server, port):
+
+        async def body(n: EmailNotifier) -> None:
+            await n.send(outgoing("k1"))
+            await asyncio.sleep(0.8)  # the server hangs up after 0.3 s of silence
+            await n.send(outgoing("k2"))
+
+        run(EmailNotifier(settings(port)), body)
+    assert len(server.received) == 2
+    assert len(server.connections) == 2
+
+
+def test_connection_dropped_mid_command_is_retried_once_on_a_new_connection() -> None:
+    with smtp_server() as (server, port):
+
+        async def body(n: EmailNotifier) -> None:
+            await n.send(outgoing("k1"))
+            server.drop_at_mail = 1  # the kept connection dies the moment we use it
+            await n.send(outgoing("k2"))
+
+        run(EmailNotifier(settings(port)), body)
+    assert [r.message["Message-ID"] for r in server.received] == [
+        EmailNotifier(settings(port)).message_id(k) for k in ("k1", "k2")
+    ]
+    assert len(server.connections) == 2
+
+
+def test_only_one_reconnect_then_transient_error() -> None:
+    errors: list[TransportError] = []
+    with smtp_server() as (server, port):
+
+        async def body(n: EmailNotifier) -> None:
+            await n.send(outgoing("k1"))
+            server.drop_at_mail = 100
+            for key in ("k2", "k3"):
+                with pytest.raises(TransportError) as info:
+                    await n.send(outgoing(key))
+                errors.append(info.value)
+
+        run(EmailNotifier(settings(port)), body)
+    assert [e.permanent for e in errors] == [False, False]
+    # k1's connection, k2's one reconnect, k3's fresh connection (no second try: it was not a stale one).
+    assert len(server.connections) == 3
+    assert len(server.received) == 1
+
+
+def test_a_cancelled_send_leaves_no_half_finished_session_behind() -> None:
+    with smtp_server() as (server, port):
+
+        async def body(n: EmailNotifier) -> None:
+            server.data_delay = 2.0
+            task = asyncio.create_task(n.send(outgoing("k1")))
+            await asyncio.sleep(0.3)  # now waiting for the server's answer to DATA
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            server.data_delay = 0.0
+            await n.send(outgoing("k2"))
+
+        run(EmailNotifier(settings(port)), body)
+    assert EmailNotifier(settings(port)).message_id("k2") in [r.message["Message-ID"] for r in server.received]
+    assert len(server.connections) == 2
+
+
+# --- what the server says decides retry or give up ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "permanent"),
+    [
+        ("550 5.1.1 mailbox unavailable", True),
+        ("553 5.1.3 mailbox name not allowed", True),
+        ("501 5.1.3 bad recipient address syntax", True),
+        ("451 4.3.0 try again later", False),
+        ("450 4.2.1 mailbox busy", False),
+        ("452 4.2.2 mailbox full", False),
+        ("421 4.3.2 service shutting down", False),
+    ],
+)
+def test_recipient_refusal_is_sorted_by_reply_code(reply: str, permanent: bool) -> None:
+    with smtp_server() as (server, port):
+        server.rcpt_reply = reply
+        error = send_expecting_error(EmailNotifier(settings(port)))
+    assert error.permanent is permanent
+    assert reply.split()[0] in str(error)
+
+
+def test_a_refused_recipient_does_not_spoil_the_connection() -> None:
+    with smtp_server() as (server, port):
+
+        async def body(n: EmailNotifier) -> None:
+            server.rcpt_reply = "550 5.1.1 mailbox unavailable"
+            with pytest.raises(TransportError):
+                await n.send(outgoing("k1"))
+            server.rcpt_reply = None
+            await n.send(outgoing("k2"))
+
+        run(EmailNotifier(settings(port)), body)
+    assert len(server.received) == 1
+    assert len(server.connections) == 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "permanent"), [("554 5.7.1 message rejected", True), ("451 4.7.1 greylisted", False)]
+)
+def test_data_refusal_is_sorted_by_reply_code(reply: str, permanent: bool) -> None:
+    with smtp_server() as (server, port):
+        server.data_reply = reply
+        error = send_expecting_error(EmailNotifier(settings(port)))
+    assert error.permanent is permanent
+
+
+def test_server_not_listening_is_transient() -> None:
+    with socket.socket() as reserved:
+        reserved.bind((HOST, 0))  # bound, never listening: connections are refused
+        error = send_expecting_error(EmailNotifier(settings(reserved.getsockname()[1])))
+    assert not error.permanent
+    assert "không kết nối được" in str(error)
+
+
+def test_silent_server_times_out_as_transient() -> None:
+    writers: list[asyncio.StreamWriter] = []
+
+    async def scenario() -> TransportError:
+        async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writers.append(writer)  # accept, then never send the greeting
+
+        listener = await asyncio.start_server(accept, HOST, 0)
+        notifier = EmailNotifier(settings(listener.sockets[0].getsockname()[1], timeout_seconds=1))
+        try:
+            with pytest.raises(TransportError) as info:
+                await notifier.send(outgoing())
+            return info.value
+        finally:
+            await notifier.close()
+            for writer in writers:
+                writer.close()
+            listener.close()
+            await listener.wait_closed()
+
+    error = asyncio.run(scenario())
+    assert not error.permanent
+
+
+# --- set-up mistakes the operator must see at start-up ---------------------------------------------------
+
+
+def test_username_without_password_is_refused_at_start() -> None:
+    with pytest.raises(UserError, match="REMINDER_SERVICE_SMTP_PASSWORD"):
+        EmailNotifier(settings(25, username=USER))
+
+
+def test_bad_from_address_is_refused_at_start() -> None:
+    with pytest.raises(UserError, match="from_address"):
+        EmailNotifier(settings(25, from_address="phong noi vu"))
