@@ -1,0 +1,252 @@
+"""Telegram delivery through python-telegram-bot: HTML parse mode, long messages split into valid parts,
+Bot API errors mapped to permanent or transient TransportErrors, and the bot token kept out of every
+error message and log line (PTB and httpx put it in request URLs)."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import os
+import re
+import warnings
+from collections.abc import Mapping
+from datetime import timedelta
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
+
+from reminder_service.config import TelegramSettings
+from reminder_service.errors import UserError
+from reminder_service.logs import REDACTED
+from reminder_service.notifiers.base import Notifier, OutgoingMessage, TransportError
+from reminder_service.secrets import TELEGRAM_TOKEN, read_secret
+
+# PTB 22.2+ deprecates integer time periods: RetryAfter warns in its own constructor (so every 429 warns,
+# and fails under warnings-as-errors) unless the process opts in to timedelta values, as v23 will force.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+# Telegram's limit counts UTF-16 code units of the text after parsing; measuring the HTML source instead
+# errs on the safe side (tags and entities only ever shrink when parsed).
+MESSAGE_LIMIT = 4096
+# Parts of one long message go to the same chat; Telegram asks for at most one message a second there.
+PART_INTERVAL = 1.0
+# A tag, an entity or one character: a split never falls inside the first two.
+_TOKEN = re.compile(r"<[^<>]*>|&#?\w+;|.", re.DOTALL)
+_TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)")
+
+
+def escape(text: str) -> str:
+    """Text for Telegram HTML. Telegram needs only <, > and & escaped outside attributes; Jinja's
+    autoescape (which also turns quotes into &#34;/&#39;) is equally accepted."""
+    return html.escape(text, quote=False)
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _after(stack: list[tuple[str, str]], token: str) -> list[tuple[str, str]]:
+    """The open tags (name, opening tag) after ``token``."""
+    tag = _TAG.match(token) if token.startswith("<") else None
+    if tag is None:
+        return stack
+    name = tag.group(2).lower()
+    if not tag.group(1):
+        return [*stack, (name, token)]
+    for index in range(len(stack) - 1, -1, -1):
+        if stack[index][0] == name:
+            return stack[:index] + stack[index + 1:]
+    return stack
+
+
+def _closers(stack: list[tuple[str, str]]) -> str:
+    return "".join(f"</{name}>" for name, _ in reversed(stack))
+
+
+def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Cut Telegram HTML into parts of at most ``limit`` units, each valid on its own: cut at a line end
+    if one fits, else at a space, else between characters, never inside a tag or an entity; tags open
+    at a cut are closed there and reopened at the start of the next part."""
+    if _units(text) <= limit:
+        return [text]
+    tokens = _TOKEN.findall(text)
+    parts: list[str] = []
+    stack: list[tuple[str, str]] = []
+    start = 0
+    while start < len(tokens):
+        while start < len(tokens) and tokens[start].isspace():
+            start += 1
+        if start == len(tokens):
+            break
+        head = "".join(tag for _, tag in stack)
+        size, open_tags, end, has_text = _units(head), stack, start, False
+        newline_cut: tuple[int, list[tuple[str, str]]] | None = None
+        space_cut: tuple[int, list[tuple[str, str]]] | None = None
+        while end < len(tokens):
+            token = tokens[end]
+            after = _after(open_tags, token)
+            if size + _units(token) + _units(_closers(after)) > limit:
+                break
+            size, open_tags, end = size + _units(token), after, end + 1
+            has_text = has_text or not (token.startswith("<") or token.isspace())
+            if has_text and token == "\n":
+                newline_cut = (end, open_tags)
+            elif has_text and token.isspace():
+                space_cut = (end, open_tags)
+        if end == len(tokens):
+            if has_text:  # not just the closing tags left over from the last cut
+                parts.append(head + "".join(tokens[start:]) + _closers(open_tags))
+            break
+        if end == start:
+            raise ValueError("một thẻ HTML dài hơn giới hạn tin nhắn Telegram")
+        if not has_text:  # only tags and blanks fit: they show nothing, so move past them without a part
+            start, stack = end, open_tags
+            continue
+        end, open_tags = newline_cut or space_cut or (end, open_tags)
+        body = tokens[start:end]
+        while body and body[-1].isspace():
+            body.pop()
+        parts.append(head + "".join(body) + _closers(open_tags))
+        start, stack = end, open_tags
+    return parts
+
+
+class _TokenFilter(logging.Filter):
+    """Rewrites log records that contain the token, tracebacks included, before any handler sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if any(secret in message or secret in (record.exc_text or "") for secret in self.secrets):
+            record.msg, record.args = _scrub(message, self.secrets), None
+            record.exc_text = _scrub(record.exc_text, self.secrets) if record.exc_text else record.exc_text
+        return True
+
+
+_FILTER = _TokenFilter()
+
+
+def _scrub(text: str, secrets: set[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def _guard_logs(token: str) -> None:
+    """httpx logs every request URL at INFO and PTB logs its base URL: both contain the token. Logger
+    filters do not apply to records of child loggers, so every existing telegram logger gets one."""
+    _FILTER.secrets.add(token)
+    names = ["httpx", *(name for name in logging.root.manager.loggerDict if name.startswith("telegram"))]
+    for name in names:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+def _chat_id(address: str) -> int | str:
+    address = address.strip()
+    return int(address) if re.fullmatch(r"-?\d+", address) else address
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    # A timedelta under PTB_TIMEDELTA; an int (with a warning) if the operator switched that off.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramNotifier(Notifier):
+    channel = "telegram"
+
+    def __init__(self, token: str | None = None, base_url: str = TelegramSettings.base_url, *,
+                 bot: Bot | None = None, timeout: float = 10.0, part_interval: float = PART_INTERVAL) -> None:
+        """Either a token (and base_url) or a ready ``bot`` shared with the chat bot, whose owner then
+        initialises and shuts it down."""
+        if bot is None and not token:
+            raise ValueError("TelegramNotifier needs a token or a bot")
+        self._token = bot.token if bot is not None else str(token)
+        _guard_logs(self._token)  # before Bot() logs its URL
+        self._owns_bot = bot is None
+        self._bot = bot or Bot(self._token, base_url=base_url, request=HTTPXRequest(
+            read_timeout=timeout, write_timeout=timeout, connect_timeout=timeout))
+        self._part_interval = part_interval
+        self._ready = asyncio.Lock()
+        # Parts already delivered of a message whose later part failed, so a retry does not repeat them.
+        self._delivered: dict[str, int] = {}
+
+    @classmethod
+    def from_settings(cls, settings: TelegramSettings, environ: Mapping[str, str] | None = None) -> TelegramNotifier:
+        token = read_secret(TELEGRAM_TOKEN, environ)
+        if not token:
+            raise UserError(f"chưa có mã bot Telegram: đặt biến {TELEGRAM_TOKEN} hoặc {TELEGRAM_TOKEN}_FILE")
+        return cls(token, settings.base_url)
+
+    @property
+    def bot(self) -> Bot:
+        return self._bot
+
+    async def send(self, message: OutgoingMessage) -> None:
+        if not message.address.strip():
+            raise TransportError("Telegram: chat_id is empty", permanent=True)
+        try:
+            parts = split_html(message.html or escape(message.text))
+        except ValueError as exc:
+            raise TransportError(f"Telegram: {exc}", permanent=True) from None
+        chat_id = _chat_id(message.address)
+        done = self._delivered.pop(message.key, 0)
+        try:
+            async with self._ready:  # a bot closed after the last batch reopens its HTTP client here
+                await self._bot.initialize()
+            first = done
+            for index in range(first, len(parts)):
+                if index > first:
+                    await asyncio.sleep(self._part_interval)
+                await self._bot.send_message(chat_id, parts[index], parse_mode=ParseMode.HTML,
+                                             link_preview_options=LinkPreviewOptions(is_disabled=True))
+                done = index + 1
+        except TelegramError as exc:
+            error = self._transport_error(exc)
+            if error.permanent:
+                done = 0  # never retried: nothing to resume
+            raise error from None  # the PTB exception and its frames may hold the token
+        finally:
+            if 0 < done < len(parts):  # stopped part-way (an error, or cancelled at shutdown): resume there
+                self._delivered[message.key] = done
+                while len(self._delivered) > 10_000:  # bounded: the outbox retries, not this memory
+                    del self._delivered[next(iter(self._delivered))]
+
+    def _transport_error(self, exc: TelegramError) -> TransportError:
+        description = _scrub(f"{type(exc).__name__}: {exc.message}", {self._token})
+        if isinstance(exc, RetryAfter):
+            return TransportError(f"Telegram: {description}", permanent=False, retry_after=_retry_seconds(exc))
+        if isinstance(exc, ChatMigrated):  # the group became a supergroup: the stored chat id is dead
+            return TransportError(f"Telegram: {description}", permanent=True)
+        if isinstance(exc, Forbidden):  # blocked by the user, kicked from the group, user deactivated
+            return TransportError(f"Telegram: {description}", permanent=True)
+        if isinstance(exc, InvalidToken):  # the service's configuration, not this message: retry after a fix
+            return TransportError(f"Telegram: {description}", permanent=False)
+        if isinstance(exc, BadRequest):  # chat not found, unparsable HTML, ...: sending again cannot help
+            return TransportError(f"Telegram: {description}", permanent=True)
+        # TimedOut, NetworkError (5xx, 502, connection refused) and the rest: worth another try later.
+        return TransportError(f"Telegram: {description}", permanent=False)
+
+    async def close(self) -> None:
+        if self._owns_bot:
+            await self._bot.shutdown()
