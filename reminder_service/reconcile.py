@@ -39,8 +39,10 @@ class Rendered:
     html: str
 
 
-# (decision, delivery) -> the message text; the daemon passes the template renderer.
+# (decision, delivery) -> the message text.
 Render = Callable[[Decision, Delivery], Rendered]
+# Given the tick's session and decisions, a Render: lets the renderer load what it needs in bulk.
+RenderFactory = Callable[[Session, Sequence[Decision]], Render]
 
 
 @dataclass(frozen=True)
@@ -143,9 +145,10 @@ def _rows(decisions: Sequence[Decision], render: Render, stamp: datetime) -> tup
     return steps, messages
 
 
-def write_outcome(session: Session, outcome: Outcome, render: Render, now: datetime) -> int:
+def write_outcome(session: Session, outcome: Outcome, renderer: RenderFactory, now: datetime) -> int:
     """Write rungs and messages; returns how many decisions lost a race to another decider."""
     stamp = wall(now)
+    render = renderer(session, outcome.decisions)
     steps, messages = _rows(outcome.decisions, render, stamp)
     if not steps:
         return 0
@@ -172,7 +175,7 @@ def write_outcome(session: Session, outcome: Outcome, render: Render, now: datet
 
 
 def tick(session: Session, *, policy: Policy, workdays: WorkCalendar, due_soon: int, now: datetime,
-         render: Render, intake_checked_on: date | None = None, intake_guard: bool = False) -> TickReport:
+         renderer: RenderFactory, intake_checked_on: date | None = None, intake_guard: bool = False) -> TickReport:
     """One reconcile pass at ``now`` (Vietnamese time)."""
     local = wall(now)
     today = local.date()
@@ -180,7 +183,7 @@ def tick(session: Session, *, policy: Policy, workdays: WorkCalendar, due_soon: 
     by_unit, everyone = load_recipients(session)
     ledger = load_ledger(session, today)
     outcome = decide(cases, by_unit, everyone, policy, ledger, local, workdays, intake_checked_on, intake_guard)
-    conflicts = write_outcome(session, outcome, render, now)
+    conflicts = write_outcome(session, outcome, renderer, now)
     report = TickReport(
         decided=len(outcome.decisions) - conflicts,
         messages=sum(1 for d in outcome.decisions for x in d.deliveries if x.skip_reason is None),

@@ -94,8 +94,8 @@ def test_output_is_identical_whatever_the_server_time_zone_and_locale(fmt: str) 
     assert "13/03/2021" in next(iter(outputs)).decode() or "2021-03-13" in next(iter(outputs)).decode()
 
 
-def test_run_on_a_deadline_day_says_it_is_the_last_day(cli: Cli) -> None:
-    result = cli("run", "--as-of", "15/03/2021")
+def test_today_on_a_deadline_day_says_it_is_the_last_day(cli: Cli) -> None:
+    result = cli("today", "--as-of", "15/03/2021")
     assert result.code == 0
     today = result.out.split("TÌNH HÌNH NGÀY")[1]
     assert "THỨ HAI, 15/03/2021" in today
@@ -105,8 +105,8 @@ def test_run_on_a_deadline_day_says_it_is_the_last_day(cli: Cli) -> None:
     assert "Kế hoạch CCHC năm 2021" in closed
 
 
-def test_run_late_in_the_year_looks_ahead_to_next_years_plan(cli: Cli) -> None:
-    result = cli("run", "--as-of", "2026-11-25")
+def test_today_late_in_the_year_looks_ahead_to_next_years_plan(cli: Cli) -> None:
+    result = cli("today", "--as-of", "2026-11-25")
     upcoming = result.out.split("Sắp đến hạn:")[1].split("\n\n")[0]
     assert "Kế hoạch CCHC năm 2027" in upcoming.splitlines()[1]
     assert "Thứ Hai, 01/02/2027" in upcoming
@@ -138,9 +138,9 @@ def test_config_from_environment_variable(cli: Cli, tmp_path: Path, monkeypatch:
     assert q1["effective_deadline"] == "2021-03-16"
 
 
-def test_run_shows_the_living_picture_of_the_demo_district(db_cli: Cli) -> None:
+def test_today_shows_the_living_picture_of_the_demo_district(db_cli: Cli) -> None:
     assert db_cli("init", "--demo", "--as-of", "25/11/2026").code == 0
-    result = db_cli("run", "--as-of", "25/11/2026")
+    result = db_cli("today", "--as-of", "25/11/2026")
     assert result.code == 0, result.err
     picture = result.out.split("Tình hình nộp báo cáo CCHC năm 2026.")[1]
     annual = next(line for line in picture.splitlines() if line.startswith("annual "))
@@ -149,7 +149,7 @@ def test_run_shows_the_living_picture_of_the_demo_district(db_cli: Cli) -> None:
     assert "Còn thiếu: Phụ lục 3B mục 7.1" in picture
 
 
-def test_run_without_a_database_says_how_to_create_one(cli: Cli) -> None:
-    result = cli("run", "--as-of", "25/11/2026")
+def test_today_without_a_database_says_how_to_create_one(cli: Cli) -> None:
+    result = cli("today", "--as-of", "25/11/2026")
     assert result.code == 0
     assert "reminder-service init --demo" in result.out

@@ -20,7 +20,7 @@ from tests.conftest import Cli, run_process
         (("calendar", "show", "--format", "xml"), '"xml" không hợp lệ; chọn một trong: table, json'),
         (("calendar", "show", "--kind", "province"), 'không có loại đơn vị "province"'),
         (("calendar", "nonsense"), 'không có lệnh "nonsense"'),
-        (("run", "--as-of", "31/02/2026"), '"31/02/2026" không phải là ngày hợp lệ'),
+        (("today", "--as-of", "31/02/2026"), '"31/02/2026" không phải là ngày hợp lệ'),
         (("calendar", "show", "extra"), "thừa tham số"),
     ],
 )

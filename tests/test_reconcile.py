@@ -41,7 +41,8 @@ def _district(app: App) -> None:
 
 def _tick(app: App, moment: datetime) -> None:
     with app.session() as session:
-        tick(session, policy=Policy(), workdays=app.workdays, due_soon=5, now=moment, render=render)
+        tick(session, policy=Policy(), workdays=app.workdays, due_soon=5, now=moment,
+             renderer=lambda _session, _decisions: render)
 
 
 def _q1_steps(app: App) -> list[tuple[str, int, date, str]]:

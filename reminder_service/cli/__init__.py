@@ -35,6 +35,7 @@ class RootGroup(ViGroup):
         "overdue": "readside_cmd:overdue",
         "report": "readside_cmd:report",
         "run": "run_cmd:run",
+        "today": "today_cmd:today",
         "preview": "preview_cmd:preview",
     }
 

@@ -1,8 +1,5 @@
-"""``reminder-service run``: the service's main job.
-
-Until the daemon exists, it prints this year's calendar, where each deadline stands today and, when
-the database is initialised, who has submitted and who is overdue.
-"""
+"""``reminder-service today``: this year's calendar, where each deadline stands today and, when the
+database is initialised, who has submitted and who is overdue."""
 
 from __future__ import annotations
 
@@ -38,16 +35,16 @@ def _picture(app: App, today: date) -> str | None:
 @click.command()
 @click.option("--as-of", "as_of", type=DayType(), help="Xem tình hình tại ngày này thay vì hôm nay (25/11/2026).")
 @click.pass_context
-def run(ctx: click.Context, as_of: date | None) -> None:
-    """Chạy dịch vụ: in lịch năm nay, tình hình các hạn nộp và các đơn vị quá hạn."""
+def today(ctx: click.Context, as_of: date | None) -> None:
+    """Lịch năm nay, tình hình các hạn nộp và các đơn vị quá hạn."""
     app = app_of(ctx)
-    today = as_of or clock.today()
-    this_year = app.calendar(today.year)
-    next_year = app.calendar(today.year + 1)
+    day = as_of or clock.today()
+    this_year = app.calendar(day.year)
+    next_year = app.calendar(day.year + 1)
     click.echo(calendar_table(this_year, None))
-    standings = agenda(list(this_year.obligations + next_year.obligations), today, app.workdays)
-    picture = _picture(app, today)
-    click.echo(today_text(today, standings, this_year.directive.unit_kinds, today.year, with_units=picture is not None),
+    standings = agenda(list(this_year.obligations + next_year.obligations), day, app.workdays)
+    picture = _picture(app, day)
+    click.echo(today_text(day, standings, this_year.directive.unit_kinds, day.year, with_units=picture is not None),
                nl=False)
     click.echo()
     click.echo(picture or "Chưa có cơ sở dữ liệu đơn vị và báo cáo đã nhận; hãy chạy: reminder-service init --demo "

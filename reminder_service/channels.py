@@ -1,0 +1,59 @@
+"""Which notifier serves each channel: the real one when configured, the console (and JSONL) otherwise.
+
+So `make run` works with no credentials: every message the service would send is printed instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import TextIO
+
+from reminder_service.config import Config
+from reminder_service.errors import UserError
+from reminder_service.escalation.policy import CHANNEL_NAMES
+from reminder_service.notifiers.base import Notifier, OutgoingMessage
+from reminder_service.notifiers.console import ConsoleNotifier, JsonlNotifier
+from reminder_service.secrets import SMTP_PASSWORD, TELEGRAM_TOKEN, read_secret
+
+
+class FanOut(Notifier):
+    """The console and the JSONL file together, for a channel with no real transport."""
+
+    def __init__(self, channel: str, parts: list[Notifier]) -> None:
+        self.channel = channel
+        self.parts = parts
+
+    async def send(self, message: OutgoingMessage) -> None:
+        for part in self.parts:
+            await part.send(message)
+
+    async def close(self) -> None:
+        for part in self.parts:
+            await part.close()
+
+
+def build_notifiers(config: Config, environ: Mapping[str, str] | None = None,
+                    stream: TextIO | None = None) -> dict[str, Notifier]:
+    notifiers: dict[str, Notifier] = {}
+    if config.email.configured:
+        from reminder_service.notifiers.email import EmailNotifier
+
+        notifiers["email"] = EmailNotifier(config.email, read_secret(SMTP_PASSWORD, environ))
+    if config.telegram.enabled:
+        token = read_secret(TELEGRAM_TOKEN, environ)
+        if not token:
+            raise UserError(
+                f"[telegram] enabled = true nhưng chưa có mã bot: hãy đặt biến môi trường {TELEGRAM_TOKEN} "
+                f"hoặc {TELEGRAM_TOKEN}_FILE"
+            )
+        from reminder_service.notifiers.telegram import TelegramNotifier
+
+        notifiers["telegram"] = TelegramNotifier(token, config.telegram.base_url)
+    for channel in CHANNEL_NAMES:
+        if channel not in notifiers:
+            parts: list[Notifier] = [ConsoleNotifier(channel, stream or sys.stdout)]
+            if config.outbox_jsonl is not None:
+                parts.append(JsonlNotifier(channel, config.outbox_jsonl))
+            notifiers[channel] = FanOut(channel, parts)
+    return notifiers

@@ -1,0 +1,67 @@
+"""``reminder-service run``: the daemon (reminders, digest, register folder), or one pass with --once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import click
+
+from calendars.workdays import WorkCalendar
+from reminder_service import clock, logs
+from reminder_service.channels import build_notifiers
+from reminder_service.cli.base import db_app_of
+from reminder_service.cli.submissions_cmd import parse_received
+from reminder_service.daemon import Daemon
+from reminder_service.escalation.decide import in_send_window
+from reminder_service.escalation.policy import Policy
+from reminder_service.outbox.dispatch import DispatchReport
+from reminder_service.present.dates import weekday_dmy
+from reminder_service.reconcile import TickReport
+
+
+def _next_window(now: datetime, policy: Policy, workdays: WorkCalendar) -> str:
+    local = clock.wall(now)
+    if in_send_window(local, policy, workdays):
+        return "đang trong giờ gửi"
+    day = local.date()
+    if not workdays.is_working_day(day) or local.time() >= policy.send_from:
+        day = workdays.next_working_day(day)
+    return f"giờ gửi tiếp theo: {policy.send_from:%H:%M} {weekday_dmy(day)}"
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Chạy một lượt (đồng bộ nghĩa vụ, nhập sổ, quyết định, gửi) rồi thoát.")
+@click.option("--at", "at", metavar="NGÀY GIỜ",
+              help='Với --once: chạy như thể lúc này, ví dụ "16/03/2021 09:00" (để thử và trình diễn).')
+@click.pass_context
+def run(ctx: click.Context, once: bool, at: str | None) -> None:
+    """Chạy dịch vụ: nhắc hạn, báo quá hạn, báo cáo tổng hợp hằng ngày và hằng tuần."""
+    if at is not None and not once:
+        raise click.UsageError("--at chỉ dùng cùng --once", ctx)
+    moment = parse_received(at).replace(tzinfo=None) if at else None
+    app = db_app_of(ctx)
+    logs.configure()
+    notifiers = build_notifiers(app.config)
+    def now() -> datetime:
+        return moment if moment is not None else clock.now()
+
+    daemon = Daemon(app, notifiers, clock=now)
+    policy = daemon.policy
+    if once:
+        async def one_pass() -> tuple[TickReport, DispatchReport]:
+            try:
+                return await daemon.once()
+            finally:
+                for notifier in notifiers.values():
+                    await notifier.close()
+
+        tick, sent = asyncio.run(one_pass())
+        click.echo(f"Một lượt xong: {tick.decided} bậc nhắc mới, {tick.messages} tin cần gửi, "
+                   f"đã gửi {sent.sent}, thử lại sau {sent.retried}, thất bại {sent.dead}.")
+        return
+    channels = ", ".join(f"{name}: {type(n).__name__}" for name, n in sorted(notifiers.items()))
+    click.echo(f"Dịch vụ đang chạy ({channels}); {_next_window(now(), policy, app.workdays)}. "
+               "Nhấn Ctrl+C để dừng.")
+    asyncio.run(daemon.run())
+    click.echo("Đã dừng dịch vụ.")

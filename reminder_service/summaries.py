@@ -1,0 +1,153 @@
+"""The receiver's daily digest and leadership's weekly summary, written to the outbox like reminders.
+
+Each is unique per (day or ISO week, person, channel) through its dedupe key, so however many ticks
+run, and however many instances, each person gets one digest a day and one summary a week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from calendars.workdays import WorkCalendar
+from reminder_service.clock import wall
+from reminder_service.db.models import DeliveryAttempt, Obligation, OutboxMessage, Person, Unit, table_of
+from reminder_service.escalation.decide import Held, Recipient, in_send_window
+from reminder_service.escalation.policy import Policy
+from reminder_service.messages.render import Rendered, render_digest, render_weekly
+from reminder_service.messages.summary import (
+    DeliveryFailure,
+    HeldStage,
+    IntakeState,
+    SkippedPerson,
+    counts_by_obligation,
+    digest_due,
+    overdue_units,
+)
+from reminder_service.readside import Filters, status_rows
+
+# Failures and skipped people are reported for this long, so a Monday digest covers the weekend.
+LOOKBACK = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class SummaryReport:
+    digests: int
+    weekly: int
+
+
+def first_working_day_of_week(day: date, workdays: WorkCalendar) -> date:
+    monday = day - timedelta(days=day.weekday())
+    return workdays.on_or_after(monday)
+
+
+def _failures(session: Session, since: datetime) -> list[DeliveryFailure]:
+    rows = session.execute(
+        select(Person.name, OutboxMessage.channel, OutboxMessage.stage, Unit.name, OutboxMessage.last_error,
+               DeliveryAttempt.at)
+        .join(DeliveryAttempt, DeliveryAttempt.outbox_id == OutboxMessage.id)
+        .outerjoin(Person, OutboxMessage.person_id == Person.id)
+        .outerjoin(Obligation, OutboxMessage.obligation_id == Obligation.id)
+        .outerjoin(Unit, Obligation.unit_id == Unit.id)
+        .where(OutboxMessage.state == "dead", DeliveryAttempt.outcome == "dead", DeliveryAttempt.at >= since)
+        .order_by(DeliveryAttempt.at)
+    ).all()
+    return [DeliveryFailure(name or "—", channel, stage, unit, error or "", at)
+            for name, channel, stage, unit, error, at in rows]
+
+
+def _skipped(session: Session, since: datetime) -> list[SkippedPerson]:
+    rows = session.execute(
+        select(Person.name, Unit.name, OutboxMessage.channel, OutboxMessage.last_error).distinct()
+        .join(Person, OutboxMessage.person_id == Person.id)
+        .outerjoin(Unit, Person.unit_id == Unit.id)
+        .where(OutboxMessage.state == "skipped", OutboxMessage.created_at >= since)
+        .order_by(Unit.name, Person.name)
+    ).all()
+    return [SkippedPerson(name, unit, channel, reason or "") for name, unit, channel, reason in rows]
+
+
+def _held(session: Session, held: Sequence[Held]) -> tuple[HeldStage, ...]:
+    if not held:
+        return ()
+    ids = [h.obligation_id for h in held]
+    names = {oid: (unit, title) for oid, unit, title in session.execute(
+        select(Obligation.id, Unit.name, Obligation.title).join(Unit).where(Obligation.id.in_(ids[:5000])))}
+    return tuple(HeldStage(*names.get(h.obligation_id, ("—", "—")), h.stage, h.due_on) for h in held)
+
+
+def _message(key: str, recipient: Recipient, channel: str, stage: str, text: Rendered, stamp: datetime
+             ) -> dict[str, Any]:
+    address = recipient.address(channel)
+    return {"dedupe_key": key, "obligation_id": None, "stage": stage, "person_id": recipient.person_id,
+            "channel": channel, "address": address or "", "subject": text.subject, "body_text": text.text,
+            "body_html": text.html, "state": "pending" if address else "skipped", "attempts": 0,
+            "next_attempt_at": stamp, "last_error": None if address else f"không có địa chỉ {channel}",
+            "created_at": stamp}
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert the rows whose key is new; another instance may have written some meanwhile."""
+    keys = [r["dedupe_key"] for r in rows]
+    taken = set(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys))))
+    fresh = [r for r in rows if r["dedupe_key"] not in taken]
+    if not fresh:
+        return 0
+    try:
+        with session.begin_nested():
+            session.execute(insert(table_of(OutboxMessage)), fresh)
+    except IntegrityError:
+        return 0
+    return len(fresh)
+
+
+def write_summaries(session: Session, *, recipients: Sequence[Recipient], policy: Policy, workdays: WorkCalendar,
+                    due_soon: int, now: datetime, office_name: str, issuer: str, intake: IntakeState | None,
+                    held: Sequence[Held] = ()) -> SummaryReport:
+    local = wall(now)
+    today = local.date()
+    if not in_send_window(local, policy, workdays):
+        return SummaryReport(0, 0)
+    receivers = [r for r in recipients if r.role in policy.digest_roles]
+    leaders = [r for r in recipients if r.role in policy.weekly_roles]
+    stamp = local
+    week_start = first_working_day_of_week(today, workdays)
+    wanted_digest = [f"digest:{today.isoformat()}:{r.person_id}:{c}" for r in receivers for c in r.channels]
+    iso = today.isocalendar()
+    wanted_weekly = ([f"weekly:{iso.year}-W{iso.week:02d}:{r.person_id}:{c}" for r in leaders for c in r.channels]
+                     if today == week_start else [])
+    wanted = wanted_digest + wanted_weekly
+    if not wanted or set(session.scalars(select(OutboxMessage.dedupe_key)
+                                         .where(OutboxMessage.dedupe_key.in_(wanted)))) == set(wanted):
+        return SummaryReport(0, 0)
+    rows = status_rows(session, Filters(as_of=today), workdays, due_soon)
+    counts = counts_by_obligation(r for r in rows if r.year >= today.year - 1)
+    late = overdue_units(rows)
+    digests: list[dict[str, Any]] = []
+    if receivers and digest_due(counts):
+        since = local - LOOKBACK
+        failures, skipped = _failures(session, since), _skipped(session, since)
+        state = intake if intake is None else IntakeState(intake.watched, intake.last_import, _held(session, held))
+        for recipient in receivers:
+            for channel in recipient.channels:
+                text = render_digest(channel, office_name=office_name, today=today, recipient_name=recipient.name,
+                                     counts=counts, overdue=late, failures=failures, skipped=skipped, intake=state)
+                digests.append(_message(f"digest:{today.isoformat()}:{recipient.person_id}:{channel}", recipient,
+                                        channel, "digest", text, stamp))
+    weekly: list[dict[str, Any]] = []
+    if wanted_weekly:
+        week_end = week_start + timedelta(days=6 - week_start.weekday())
+        for recipient in leaders:
+            for channel in recipient.channels:
+                text = render_weekly(channel, office_name=office_name, issuer=issuer, week_start=week_start,
+                                     week_end=week_end, recipient_name=recipient.name, counts=counts,
+                                     most_overdue=late)
+                weekly.append(_message(f"weekly:{iso.year}-W{iso.week:02d}:{recipient.person_id}:{channel}",
+                                       recipient, channel, "weekly", text, stamp))
+    return SummaryReport(_insert_new(session, digests), _insert_new(session, weekly))
