@@ -36,6 +36,7 @@ class RootGroup(ViGroup):
         "report": "readside_cmd:report",
         "run": "run_cmd:run",
         "today": "today_cmd:today",
+        "simulate": "simulate_cmd:simulate_cmd",
         "preview": "preview_cmd:preview",
     }
 
