@@ -38,13 +38,13 @@ class TemplateRenderer:
             chunk = ids[start:start + 5000]
             for obligation, unit in session.execute(
                 select(Obligation, Unit).join(Unit, Obligation.unit_id == Unit.id).where(Obligation.id.in_(chunk))
-            ).tuples():
+            ):
                 rows[obligation.id] = (obligation, unit)
             for oid, what in session.execute(
                 select(Submission.obligation_id, Submission.missing)
                 .where(Submission.obligation_id.in_(chunk), Submission.state == "incomplete")
                 .order_by(Submission.marked_at)
-            ).tuples():
+            ):
                 missing[oid] = what
 
         def render(decision: Decision, delivery: Delivery) -> Rendered:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import random
 import re
 import socket
 import ssl
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
@@ -19,15 +16,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import trustme
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from reminder_service.config import EmailSettings
 from reminder_service.errors import UserError
 from reminder_service.notifiers.base import OutgoingMessage, TransportError
 from reminder_service.notifiers.email import EmailNotifier
+from tests.fakes.smtp import HOST, smtp_server
 
-HOST = "127.0.0.1"
 USER = "cchc@ubnd.example.vn"
 PASSWORD = "Mật-khẩu-đúng-42"
 WRONG = "sai-mat-khau-1234"
@@ -44,95 +40,6 @@ HTML = (
     "<p>Báo cáo CCHC Quý I/2021 — UBND xã An Bình</p>\n"
 )
 FIXED_NOW = datetime(2021, 3, 8, 8, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
-
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-    tls: bool
-    authenticated: bool
-
-
-@dataclass
-class Recorder:
-    """The server side's memory: connections seen, messages received, and the faults to inject."""
-
-    connections: list[SMTP] = field(default_factory=list)
-    received: list[Received] = field(default_factory=list)
-    quits: int = 0
-    rcpt_reply: str | None = None
-    data_reply: str | None = None
-    drop_at_mail: int = 0  # close the next N connections when MAIL arrives, with no reply
-    data_delay: float = 0.0
-
-    async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
-    ) -> str:
-        if self.rcpt_reply:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        await asyncio.sleep(self.data_delay)
-        if self.data_reply:
-            return self.data_reply
-        assert isinstance(envelope.content, bytes) and envelope.mail_from is not None
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.received.append(
-            Received(envelope.mail_from, list(envelope.rcpt_tos), parsed, session.ssl is not None,
-                     bool(session.authenticated))
-        )
-        return "250 OK"
-
-    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.quits += 1
-        return "221 Bye"
-
-
-class RecordingSMTP(SMTP):
-    async def smtp_EHLO(self, hostname: str) -> None:
-        # Counted at EHLO, not at accept: the controller's own start-up probe connects but never speaks,
-        # and STARTTLS repeats EHLO on the same connection object.
-        recorder: Recorder = self.event_handler
-        if not any(seen is self for seen in recorder.connections):
-            recorder.connections.append(self)
-        await super().smtp_EHLO(hostname)
-
-    async def smtp_MAIL(self, arg: str | None) -> None:
-        recorder: Recorder = self.event_handler
-        if recorder.drop_at_mail > 0:
-            recorder.drop_at_mail -= 1
-            assert self.transport is not None
-            self.transport.close()
-            return
-        await super().smtp_MAIL(arg)
-
-
-class LocalController(Controller):
-    """Listens on a port the OS picks, so parallel tests never collide."""
-
-    def factory(self) -> SMTP:
-        return RecordingSMTP(self.handler, **self.SMTP_kwargs)
-
-    def _trigger_server(self) -> None:
-        assert isinstance(self.server, asyncio.Server)
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()  # type: ignore[no-untyped-call]
-
-
-@contextmanager
-def smtp_server(**smtp_kwargs: Any) -> Iterator[tuple[Recorder, int]]:
-    recorder = Recorder()
-    controller = LocalController(recorder, hostname=HOST, port=0, server_hostname="mail.test", **smtp_kwargs)
-    controller.start()
-    try:
-        yield recorder, controller.port
-    finally:
-        controller.stop()
 
 
 def authenticator(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:

@@ -1,0 +1,167 @@
+"""The daemon end to end: real SMTP (aiosmtpd), the real Telegram client against the local Bot API,
+SQLite and PostgreSQL. `run --once --at …` stands in for the scheduler's ticks at chosen moments."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from reminder_service.app import App
+from reminder_service.audit import Actor
+from reminder_service.db.models import OutboxMessage, Person, Unit
+from reminder_service.obligations import sync_obligations
+from tests.conftest import ROOT, Cli
+from tests.fakes.bot_api import Failure, FakeBotApi
+from tests.fakes.smtp import HOST, smtp_server
+
+TOKEN = "123456:TEST-token-for-the-local-bot-api"
+SETUP = datetime(2021, 1, 4, 9, 0)
+HEAD_CHAT = 7001
+
+
+def _district(app: App, unit_name: str = "UBND xã An Bình") -> None:
+    with app.session() as session:
+        unit = Unit(code="XA_AN_BINH", name=unit_name, kind="commune", updated_at=SETUP)
+        session.add(unit)
+        session.flush()
+        session.add_all([
+            Person(name="Nguyễn Văn An", role="unit_head", unit_id=unit.id, email="an@songlam.example",
+                   telegram_chat_id=str(HEAD_CHAT), channels="telegram,email", source="import"),
+            Person(name="Nguyễn Thị Thanh", role="receiver", email="noivu@songlam.example", channels="email"),
+        ])
+    with app.session() as session:
+        sync_obligations(session, app.calendar(2021), Actor("test", "cli"), SETUP)
+
+
+def _config(tmp_path: Path, smtp_port: int, bot_url: str | None) -> Path:
+    path = tmp_path / "config.toml"
+    telegram = f'[telegram]\nenabled = true\nbase_url = "{bot_url}"\n' if bot_url else ""
+    path.write_text(
+        f'[email]\nhost = "{HOST}"\nport = {smtp_port}\nsecurity = "none"\nfrom_address = "noivu@songlam.example"\n'
+        f"{telegram}", encoding="utf-8")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def _count(app: App, state: str) -> int:
+    with app.session() as session:
+        return int(session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == state))
+                   or 0)
+
+
+def test_overdue_day_delivers_by_email_and_telegram_exactly_once(
+    db_cli: Cli, app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _district(app)
+    monkeypatch.setenv("REMINDER_SERVICE_TELEGRAM_TOKEN", TOKEN)
+    with smtp_server() as (mailbox, port), FakeBotApi(token=TOKEN) as bot:
+        config = _config(tmp_path, port, bot.base_url)
+        first = db_cli("--config", str(config), "run", "--once", "--at", "16/03/2021 09:00")
+        assert first.code == 0, first.err
+        again = db_cli("--config", str(config), "run", "--once", "--at", "16/03/2021 11:00")
+        assert again.code == 0, again.err
+    subjects = [m.message["Subject"] for m in mailbox.received]
+    overdue = [s for s in subjects if "Quý I/2021" in s]
+    assert len(overdue) == 2, subjects  # the head and, as a copy, the receiver
+    assert sorted(r for m in mailbox.received if "Quý I/2021" in m.message["Subject"] for r in m.rcpt_tos) == [
+        "an@songlam.example", "noivu@songlam.example"]
+    telegram = [c.params["text"] for c in bot.sent(chat_id=HEAD_CHAT)]
+    assert sum("Quý I/2021" in text for text in telegram) == 1
+    assert "0 tin cần gửi" in again.out  # the second pass found everything already decided
+    assert _count(app, "pending") == 0
+
+
+def test_smtp_down_through_the_send_window_then_back_delivers_everything_once(
+    db_cli: Cli, app: App, tmp_path: Path
+) -> None:
+    _district(app)
+    port = _free_port()
+    config = _config(tmp_path, port, None)
+    down = db_cli("--config", str(config), "run", "--once", "--at", "16/03/2021 09:00")
+    assert down.code == 0, down.err
+    assert "thất bại 0" in down.out
+    with app.session() as session:
+        waiting = session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.channel == "email", OutboxMessage.state == "pending"))
+    assert waiting is not None and waiting >= 3
+    with smtp_server(port=port) as (mailbox, _):
+        back = db_cli("--config", str(config), "run", "--once", "--at", "16/03/2021 15:00")
+        assert back.code == 0, back.err
+        later = db_cli("--config", str(config), "run", "--once", "--at", "17/03/2021 09:00")
+        assert later.code == 0
+    keys = [m.message["Message-ID"] for m in mailbox.received]
+    assert len(keys) == len(set(keys)) >= 3
+    assert _count(app, "pending") == 0 and _count(app, "dead") == 0
+
+
+def test_telegram_429_is_honoured_then_delivered(
+    db_cli: Cli, app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _district(app)
+    monkeypatch.setenv("REMINDER_SERVICE_TELEGRAM_TOKEN", TOKEN)
+    with smtp_server() as (_, port), FakeBotApi(token=TOKEN) as bot:
+        bot.fail_chat(HEAD_CHAT, Failure.flood(30), times=1)
+        config = _config(tmp_path, port, bot.base_url)
+        db_cli("--config", str(config), "run", "--once", "--at", "16/03/2021 09:00")
+        assert not bot.sent(chat_id=HEAD_CHAT)
+        with app.session() as session:
+            row = session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "telegram",
+                                                              OutboxMessage.state == "pending")).first()
+            assert row is not None and row.next_attempt_at >= datetime(2021, 3, 16, 9, 0, 29)
+
+        db_cli("--config", str(config), "run", "--once", "--at", "16/03/2021 09:05")
+        assert len(bot.sent(chat_id=HEAD_CHAT)) >= 1
+
+
+def test_a_dangerous_unit_name_is_escaped_everywhere(
+    db_cli: Cli, app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _district(app, unit_name="<b>Xã A&B</b>\nThôn 2")
+    monkeypatch.setenv("REMINDER_SERVICE_TELEGRAM_TOKEN", TOKEN)
+    with smtp_server() as (mailbox, port), FakeBotApi(token=TOKEN) as bot:
+        config = _config(tmp_path, port, bot.base_url)
+        assert db_cli("--config", str(config), "run", "--once", "--at", "16/03/2021 09:00").code == 0
+    message = next(m.message for m in mailbox.received if "Quý I/2021" in m.message["Subject"])
+    assert "\n" not in message["Subject"] and "<b>Xã A&B</b> Thôn 2" in message["Subject"]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "<b>Xã" not in html and "&lt;b&gt;Xã A&amp;B&lt;/b&gt;" in html
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "<b>Xã A&B</b>" in text
+    sent = next(c.params["text"] for c in bot.sent(chat_id=HEAD_CHAT) if "Quý I/2021" in c.params["text"])
+    assert "<b>Xã" not in sent and "&lt;b&gt;Xã A&amp;B&lt;/b&gt;" in sent
+
+
+def test_sigterm_stops_the_daemon_cleanly(tmp_path: Path, sqlite_template: Path) -> None:
+    database = tmp_path / "daemon.sqlite3"
+    database.write_bytes(sqlite_template.read_bytes())
+    env = {**os.environ, "REMINDER_SERVICE_DATABASE_URL": f"sqlite:///{database}"}
+    env.pop("REMINDER_SERVICE_CONFIG", None)
+    process = subprocess.Popen([sys.executable, "-m", "reminder_service", "run"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        assert "Dịch vụ đang chạy" in banner
+        time.sleep(1.0)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "Đã dừng dịch vụ." in out
+    assert "daemon_stopped" in err and "Traceback" not in err
