@@ -9,12 +9,15 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 from reminder_service.errors import UserError
+from reminder_service.escalation.policy import Policy
+from reminder_service.escalation.settings import KEYS as ESCALATION_KEYS
+from reminder_service.escalation.settings import parse_policy
 
 CONFIG_ENV = "REMINDER_SERVICE_CONFIG"
 DATABASE_URL_ENV = "REMINDER_SERVICE_DATABASE_URL"
@@ -78,6 +81,7 @@ class Config:
     outbox_jsonl: Path | None = None
     # The incoming-register folder the daemon watches; None switches the intake guard off.
     watch_dir: Path | None = None
+    escalation: Policy = field(default_factory=Policy)
 
 
 class ConfigError(UserError):
@@ -93,6 +97,7 @@ _SECTIONS: dict[str, set[str]] = {
     "telegram": {"enabled", "base_url", "bot_username"},
     "delivery": {"jsonl"},
     "register": {"watch_dir"},
+    "escalation": ESCALATION_KEYS,
 }
 
 
@@ -123,6 +128,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         reader.fail('[email].security phải là "starttls", "tls" hoặc "none"')
     jsonl = reader.text(delivery, "delivery", "jsonl")
     watch_dir = reader.text(register, "register", "watch_dir")
+    escalation = parse_policy(reader.section(data, "escalation"), reader.fail)
     return Config(
         path=path,
         database_url=env_url or reader.text(database, "database", "url") or DEFAULT_DATABASE_URL,
@@ -144,6 +150,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         ),
         outbox_jsonl=(base / jsonl) if jsonl else None,
         watch_dir=(base / watch_dir) if watch_dir else None,
+        escalation=escalation,
         calendar=CalendarSettings(
             directive=reader.text(calendar, "calendar", "directive") or "cchc",
             directives_dir=(base / directives_dir) if directives_dir else None,

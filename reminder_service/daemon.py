@@ -47,7 +47,7 @@ class Daemon:
         self.app = app
         self.notifiers = notifiers
         self.clock = clock
-        self.policy = policy or Policy()
+        self.policy = policy or app.config.escalation
         self.intervals = intervals
         self.dispatcher = Dispatcher(app, notifiers, clock)
         self._stop = asyncio.Event()

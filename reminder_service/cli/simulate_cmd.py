@@ -16,7 +16,6 @@ from reminder_service.cli.base import ChoiceType, DayType, YearType, db_app_of
 from reminder_service.cli.submissions_cmd import parse_received
 from reminder_service.db.models import Obligation, Submission, Unit
 from reminder_service.errors import UserError
-from reminder_service.escalation.policy import Policy
 from reminder_service.present.dates import dmy
 from reminder_service.present.table import render
 from reminder_service.reconcile import load_recipients
@@ -114,8 +113,9 @@ def simulate_cmd(ctx: click.Context, year: int, start: date | None, end: date | 
             raise UserError(f"chưa có nghĩa vụ năm {year}; hãy chạy: reminder-service obligations sync --year {year}")
         submissions = _file_submissions(file, obligations) if file else _db_submissions(session, year)
         by_unit, everyone = load_recipients(session)
-    messages = simulate(obligations, submissions, by_unit, everyone, policy=Policy(), workdays=app.workdays,
-                        start=first, end=last, due_soon=app.config.status.due_soon_working_days)
+    messages = simulate(obligations, submissions, by_unit, everyone, policy=app.config.escalation,
+                        workdays=app.workdays, start=first, end=last,
+                        due_soon=app.config.status.due_soon_working_days)
     if output == "json":
         click.echo(_json(messages))
         return
