@@ -51,6 +51,7 @@ def configure(*, json: bool | None = None, level: int = logging.INFO, environ: M
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # sys.stderr looked up at each call: tests and daemons may swap the stream after set-up.
+        logger_factory=lambda *_args: structlog.PrintLogger(file=sys.stderr),
         cache_logger_on_first_use=False,
     )

@@ -30,7 +30,8 @@ def test_a_custom_ladder_replaces_the_default(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(
         '[escalation]\nsend_from = "07:30"\n'
-        '[[escalation.stage]]\nname = "notice"\nanchor = "nominal"\noffset = -10\nroles = ["focal"]\nchannels = ["email"]\n'
+        '[[escalation.stage]]\nname = "notice"\nanchor = "nominal"\noffset = -10\nroles = ["focal"]\n'
+        'channels = ["email"]\n'
         '[[escalation.stage]]\nname = "escalated"\nanchor = "effective"\noffset = 2\nroles = ["leadership"]\n'
         "repeat_every = 5\n", encoding="utf-8")
     policy = load_config(path, environ={}).escalation
