@@ -184,6 +184,12 @@ def tick(session: Session, *, policy: Policy, workdays: WorkCalendar, due_soon: 
     ledger = load_ledger(session, today)
     outcome = decide(cases, by_unit, everyone, policy, ledger, local, workdays, intake_checked_on, intake_guard)
     conflicts = write_outcome(session, outcome, renderer, now)
+    for decision in outcome.decisions:
+        for delivery in decision.deliveries:
+            if delivery.skip_reason:
+                log.info("delivery_skipped", obligation_id=decision.obligation_id, stage=decision.rung.stage,
+                         person_id=delivery.recipient.person_id, channel=delivery.channel,
+                         reason=delivery.skip_reason)
     report = TickReport(
         decided=len(outcome.decisions) - conflicts,
         messages=sum(1 for d in outcome.decisions for x in d.deliveries if x.skip_reason is None),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from reminder_service import reconcile
 from reminder_service.app import App
 from reminder_service.audit import Actor
 from reminder_service.db.models import LadderStep, Obligation, OutboxMessage, Person, Unit
@@ -134,3 +136,20 @@ def test_inactive_units_and_waived_obligations_are_left_alone(app: App) -> None:
     _tick(app, datetime(2021, 3, 16, 9))
     with app.session() as session:
         assert session.scalar(select(func.count()).select_from(LadderStep)) == 0
+
+
+def test_a_decider_that_lost_the_race_writes_nothing_twice(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another instance (or a tick before a crash) decided the same rungs after we read the ledger."""
+    _district(app)
+    moment = datetime(2021, 3, 16, 9)
+    _tick(app, moment)
+    with app.session() as session:
+        before = session.scalar(select(func.count()).select_from(OutboxMessage))
+    # Make this decider blind to what is already decided, as if it had read the ledger a moment earlier.
+    monkeypatch.setattr(reconcile, "load_ledger", lambda _session, _today: frozenset())
+    with app.session() as session:
+        report = tick(session, policy=Policy(), workdays=app.workdays, due_soon=5, now=moment,
+                      renderer=lambda _session, _decisions: render)
+    assert report.decided == 0 and report.conflicts > 0
+    with app.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == before
