@@ -16,30 +16,18 @@ import pytest
 from sqlalchemy import func, select
 
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.db.models import OutboxMessage, Person, Unit
-from reminder_service.obligations import sync_obligations
+from reminder_service.db.models import OutboxMessage
 from tests.conftest import ROOT, Cli
+from tests.district import HEAD, RECEIVER, district
 from tests.fakes.bot_api import Failure, FakeBotApi
 from tests.fakes.smtp import HOST, smtp_server
 
 TOKEN = "123456:TEST-token-for-the-local-bot-api"
-SETUP = datetime(2021, 1, 4, 9, 0)
 HEAD_CHAT = 7001
 
 
 def _district(app: App, unit_name: str = "UBND xã An Bình") -> None:
-    with app.session() as session:
-        unit = Unit(code="XA_AN_BINH", name=unit_name, kind="commune", updated_at=SETUP)
-        session.add(unit)
-        session.flush()
-        session.add_all([
-            Person(name="Nguyễn Văn An", role="unit_head", unit_id=unit.id, email="an@songlam.example",
-                   telegram_chat_id=str(HEAD_CHAT), channels="telegram,email", source="import"),
-            Person(name="Nguyễn Thị Thanh", role="receiver", email="noivu@songlam.example", channels="email"),
-        ])
-    with app.session() as session:
-        sync_obligations(session, app.calendar(2021), Actor("test", "cli"), SETUP)
+    district(app, {**HEAD, "telegram_chat_id": str(HEAD_CHAT)}, RECEIVER, unit_name=unit_name)
 
 
 def _config(tmp_path: Path, smtp_port: int, bot_url: str | None) -> Path:

@@ -10,15 +10,14 @@ from sqlalchemy import func, select
 from reminder_service import reconcile
 from reminder_service.app import App
 from reminder_service.audit import Actor
-from reminder_service.db.models import LadderStep, Obligation, OutboxMessage, Person, Unit
+from reminder_service.db.models import LadderStep, Obligation, OutboxMessage, Person
 from reminder_service.escalation.decide import Decision, Delivery
 from reminder_service.escalation.policy import Policy
-from reminder_service.obligations import sync_obligations
 from reminder_service.reconcile import Rendered, tick
 from reminder_service.submissions import find_obligation, mark_incomplete, record_submission
+from tests.district import HEAD, RECEIVER, SETUP, district, person
 
 ACTOR = Actor("test", "cli")
-SETUP = datetime(2021, 1, 4, 9, 0)
 
 
 def render(decision: Decision, delivery: Delivery) -> Rendered:
@@ -26,19 +25,8 @@ def render(decision: Decision, delivery: Delivery) -> Rendered:
 
 
 def _district(app: App) -> None:
-    with app.session() as session:
-        unit = Unit(code="XA_AN_BINH", name="UBND xã An Bình", kind="commune", updated_at=SETUP)
-        session.add(unit)
-        session.flush()
-        session.add_all([
-            Person(name="Nguyễn Văn An", role="unit_head", unit_id=unit.id, email="an@songlam.example",
-                   telegram_chat_id="1001", channels="telegram,email", source="import"),
-            Person(name="Trần Thị Bích", role="focal", unit_id=unit.id, email="bich@songlam.example",
-                   channels="telegram,email", source="import"),
-            Person(name="Nguyễn Thị Thanh", role="receiver", email="noivu@songlam.example", channels="email"),
-        ])
-    with app.session() as session:
-        sync_obligations(session, app.calendar(2021), ACTOR, SETUP)
+    district(app, {**HEAD, "telegram_chat_id": "1001"}, person("Trần Thị Bích", "focal", "bich@songlam.example"),
+             RECEIVER)
 
 
 def _tick(app: App, moment: datetime) -> None:

@@ -7,28 +7,14 @@ from datetime import datetime
 from sqlalchemy import select
 
 from reminder_service.app import App
-from reminder_service.audit import Actor
 from reminder_service.channels import build_notifiers
 from reminder_service.daemon import Daemon
-from reminder_service.db.models import OutboxMessage, Person, Unit
-from reminder_service.obligations import sync_obligations
-
-SETUP = datetime(2021, 1, 4, 9, 0)
+from reminder_service.db.models import OutboxMessage
+from tests.district import HEAD, LEADER, RECEIVER, district
 
 
 def _district(app: App) -> None:
-    with app.session() as session:
-        unit = Unit(code="XA_AN_BINH", name="UBND xã An Bình", kind="commune", updated_at=SETUP)
-        session.add(unit)
-        session.flush()
-        session.add_all([
-            Person(name="Nguyễn Văn An", role="unit_head", unit_id=unit.id, email="an@songlam.example",
-                   channels="email", source="import"),
-            Person(name="Nguyễn Thị Thanh", role="receiver", email="noivu@songlam.example", channels="email"),
-            Person(name="Lê Văn Quyết", role="leadership", email="chutich@songlam.example", channels="email"),
-        ])
-    with app.session() as session:
-        sync_obligations(session, app.calendar(2021), Actor("test", "cli"), SETUP)
+    district(app, {**HEAD, "channels": "email"}, RECEIVER, LEADER)
 
 
 def _reconcile(app: App, moment: datetime) -> None:

@@ -9,13 +9,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.db.models import Person, Submission, Unit
-from reminder_service.obligations import sync_obligations
+from reminder_service.db.models import Submission
 from reminder_service.watch import check_folder, last_import
 from tests.conftest import Cli
+from tests.district import HEAD, district
 
-SETUP = datetime(2021, 1, 4, 9, 0)
 REGISTER = (
     "Số đến,Ngày đến,Số ký hiệu,Ngày văn bản,Cơ quan ban hành,Trích yếu\n"
     "112,12/03/2021,45/BC-UBND,11/03/2021,UBND xã An Bình,Báo cáo kết quả CCHC quý I năm 2021\n"
@@ -23,14 +21,7 @@ REGISTER = (
 
 
 def _district(app: App) -> None:
-    with app.session() as session:
-        unit = Unit(code="XA_AN_BINH", name="UBND xã An Bình", kind="commune", updated_at=SETUP)
-        session.add(unit)
-        session.flush()
-        session.add(Person(name="Nguyễn Văn An", role="unit_head", unit_id=unit.id, email="an@songlam.example",
-                           channels="email", source="import"))
-    with app.session() as session:
-        sync_obligations(session, app.calendar(2021), Actor("test", "cli"), SETUP)
+    district(app, {**HEAD, "channels": "email"})
 
 
 def test_a_new_export_is_imported_and_moved_a_bad_one_rejected(app: App, tmp_path: Path) -> None:
