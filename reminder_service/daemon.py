@@ -117,6 +117,8 @@ class Daemon:
         return report, delivered
 
     def stop(self) -> None:
+        if self._stop.is_set():
+            return  # a second Ctrl+C while stopping changes nothing
         log.info("daemon_stopping")
         self.dispatcher.request_stop()
         self._stop.set()
@@ -149,6 +151,5 @@ class Daemon:
                 await asyncio.wait([self._dispatching])
             for notifier in self.notifiers.values():
                 await notifier.close()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
+            # The handlers stay until the loop closes, so a second signal during shutdown is absorbed.
             log.info("daemon_stopped")
