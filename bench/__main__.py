@@ -43,9 +43,10 @@ def main() -> None:
     seconds = _timed(lambda: [warm.shift(start + timedelta(days=i), -5) for i in range(3650)])
     rows.append(("shift by -5 wd × 3,650 days", f"{seconds * 1000:.1f} ms", "—"))
 
-    from bench import province
+    from bench import daemon, province
 
     province.run(rows)
+    daemon.run(rows)
 
     width = max(len(r[0]) for r in rows)
     print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
