@@ -21,6 +21,7 @@ from reminder_service.notifiers.base import Notifier, OutgoingMessage, Transport
 from reminder_service.notifiers.console import ConsoleNotifier, JsonlNotifier
 from reminder_service.outbox import (
     DEFAULT_LIMITS,
+    TELEGRAM_API_LIMITS,
     ChannelLimits,
     Dispatcher,
     DispatchReport,
@@ -66,8 +67,9 @@ class ScriptedNotifier(Notifier):
     """A test double for a channel: raises the scripted errors in turn (None = deliver), then delivers."""
 
     def __init__(self, channel: str, script: list[Exception | None] | None = None,
-                 fail_for: dict[str, Exception] | None = None) -> None:
+                 fail_for: dict[str, Exception] | None = None, delay: float = 0.0) -> None:
         self.channel = channel
+        self.delay = delay
         self.script = list(script or [])
         self.fail_for = fail_for or {}
         self.delivered: list[OutgoingMessage] = []
@@ -76,7 +78,7 @@ class ScriptedNotifier(Notifier):
     async def send(self, message: OutgoingMessage) -> None:
         self.calls += 1
         error = self.fail_for.get(message.address) or (self.script.pop(0) if self.script else None)
-        await asyncio.sleep(0)  # a real send yields to the event loop
+        await asyncio.sleep(self.delay)  # a real send yields to the event loop
         if error is not None:
             raise error
         self.delivered.append(message)
@@ -288,7 +290,9 @@ def test_a_crashed_senders_row_is_reclaimed_once_its_lease_expires(app: App) -> 
 def test_two_dispatchers_never_send_the_same_row_twice(app: App, tmp_path: Path) -> None:
     clock = FakeClock()
     add_rows(app, 300)
-    notifiers = [ScriptedNotifier("email"), ScriptedNotifier("email")]
+    # Sends that take a little real time, as real ones do, so that on a loaded machine one instance cannot
+    # drain all 300 rows before the other has started.
+    notifiers = [ScriptedNotifier("email", delay=0.005), ScriptedNotifier("email", delay=0.005)]
     senders = [dispatcher(app, n, clock, batch_size=25, concurrency=4) for n in notifiers]
     reports = []
     barrier = threading.Barrier(2)
@@ -367,7 +371,7 @@ def test_a_send_the_lease_would_not_cover_is_handed_back(app: App) -> None:
     add_rows(app, 15, channel="telegram", address=lambda i: "42")
     time = VirtualTime(wall=clock)
     notifier = ScriptedNotifier("telegram")
-    limiter = RateLimiter(DEFAULT_LIMITS, clock=time, sleep=time.sleep)
+    limiter = RateLimiter({"telegram": TELEGRAM_API_LIMITS}, clock=time, sleep=time.sleep)
     sender = dispatcher(app, notifier, clock, limiter=limiter, lease_seconds=40, send_timeout=30)
 
     report = asyncio.run(sender.run_once())
@@ -486,15 +490,24 @@ def test_limiter_never_lets_more_than_30_a_second_through_overall() -> None:
     limiter = RateLimiter(DEFAULT_LIMITS, clock=time, sleep=time.sleep)
     sent = run_senders(limiter, time, [str(i) for i in range(600)], workers=40)
     assert len(sent) == 600
-    assert max_in_window([t for t, _ in sent]) == 30
+    # 28, not 30: the margin that absorbs the jitter between a grant and Telegram's clock.
+    assert max_in_window([t for t, _ in sent]) == 28
 
 
-def test_limiter_reaches_the_full_telegram_rate() -> None:
+def test_limiter_reaches_the_configured_telegram_rate() -> None:
     time = VirtualTime()
     limiter = RateLimiter(DEFAULT_LIMITS, clock=time, sleep=time.sleep)
     sent = run_senders(limiter, time, [str(i) for i in range(300)], workers=1)
+    assert max_in_window([t for t, _ in sent]) == 28
+    assert sent[-1][0] == pytest.approx(10.0)  # 300 messages: windows of 28, the eleventh at t=10
+
+
+def test_limiter_at_telegrams_own_limits_reaches_30_a_second() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter({"telegram": TELEGRAM_API_LIMITS}, clock=time, sleep=time.sleep)
+    sent = run_senders(limiter, time, [str(i) for i in range(300)], workers=1)
     assert max_in_window([t for t, _ in sent]) == 30
-    assert sent[-1][0] == pytest.approx(9.0)  # 300 messages: 10 windows of 30, the first at t=0
+    assert sent[-1][0] == pytest.approx(9.0)
 
 
 def test_limiter_never_sends_twice_a_second_to_one_chat() -> None:
