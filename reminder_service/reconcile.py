@@ -94,15 +94,20 @@ def load_cases(session: Session, today: date, workdays: WorkCalendar, due_soon: 
 
 
 def load_recipients(session: Session) -> tuple[dict[int, list[Recipient]], list[Recipient]]:
+    """Everyone who may be messaged, by unit; plain columns, since a province has tens of thousands."""
     by_unit: dict[int, list[Recipient]] = defaultdict(list)
     everyone: list[Recipient] = []
-    for person in session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.id)):
-        recipient = Recipient(person.id, person.name, person.role, person.unit_id, person.email,
-                              person.telegram_chat_id, tuple(c for c in person.channels.split(",") if c))
-        if person.unit_id is None:
+    rows = session.execute(
+        select(Person.id, Person.name, Person.role, Person.unit_id, Person.email, Person.telegram_chat_id,
+               Person.channels).where(Person.active.is_(True)).order_by(Person.id)
+    )
+    for person_id, name, role, unit_id, email, telegram, channels in rows:
+        recipient = Recipient(person_id, name, role, unit_id, email, telegram,
+                              tuple(c for c in channels.split(",") if c))
+        if unit_id is None:
             everyone.append(recipient)
         else:
-            by_unit[person.unit_id].append(recipient)
+            by_unit[unit_id].append(recipient)
     return by_unit, everyone
 
 

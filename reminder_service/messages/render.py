@@ -65,6 +65,8 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # Templates ship with the package and never change under a running service.
+        auto_reload=False,
     )
     env.filters.update(dmy=dmy, weekday_dmy=weekday_dmy, range_text=range_text, oneline=oneline)
     return env
