@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import random
 import re
 import socket
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import hypothesis
 import pytest
 import trustme
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reminder_service.config import EmailSettings
 from reminder_service.errors import UserError
 from reminder_service.notifiers.base import OutgoingMessage, TransportError
 from reminder_service.notifiers.email import EmailNotifier
-from tests.fakes.smtp import HOST, smtp_server
+from reminder_service.notifiers.mime import alternative, mailbox, unstructured
+from tests.fakes.smtp import HOST, Recorder, smtp_server
 
 USER = "cchc@ubnd.example.vn"
 PASSWORD = "Mật-khẩu-đúng-42"
@@ -201,6 +207,116 @@ def test_many_tricky_subjects_and_names_round_trip_over_one_connection() -> None
         # Runs of spaces collapse and a runaway name is cut at 200 characters; nothing else changes.
         assert got.message["To"].addresses[0].display_name == " ".join(message.recipient_name.split())[:200]
         assert max(len(line) for line in got.message.as_bytes().splitlines()) <= 998
+
+
+BOUNDARY = "=_0123456789abcdef"
+# Vietnamese (precomposed and with combining marks), the characters that mean something in a header, the line
+# breaks and blanks Python or a mail reader might split on, a 4-octet character, encoded-word look-alikes and
+# a multipart boundary.
+TRICKY = st.one_of(
+    st.sampled_from([
+        *"aăâđeêioôơuưy AĂÂĐEÊIOÔƠUƯY", *"àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ",
+        "a\u0300", "\u0301", *' ,;:"\'<>()[]@.\\/&=?_-', "=?utf-8?b?", "?=", "=?utf-8?q?x?=", "\r\n", "—", "🙂",
+        *"\r\n\t\v\f\x85\u2028\u2029\x1c\x1d\x1e\x00\x7f", "Bcc: spy@evil.example", f"--{BOUNDARY}",
+    ]),
+    st.characters(exclude_categories=["Cs"]),
+)
+tricky_text = st.lists(TRICKY, max_size=120).map("".join)
+
+
+def one_line(text: str) -> str:
+    """A subject as the notifier sends it: a line break and the blanks around it become one space."""
+    return re.sub(r"\s*[\r\n\v\f\x85\u2028\u2029]+\s*", " ", text).strip()
+
+
+def lines_as_sent(text: str) -> str:
+    """A body as the reader gets it back: LF, CRLF and a lone CR all end a line, and the last line ends too."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()
+    return "".join(f"{line}\n" for line in lines)
+
+
+@hypothesis.settings(max_examples=400, deadline=None)
+@given(tricky_text, tricky_text, tricky_text, tricky_text)
+def test_any_text_reads_back_exactly_from_the_built_message(subject: str, name: str, text: str, html: str) -> None:
+    headers = [("Subject", unstructured("Subject", subject)), ("To", mailbox(name, "chutich@xaab.example.vn"))]
+    raw = alternative(headers, text, html, BOUNDARY)
+    mail = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(mail, EmailMessage)
+    assert mail["Subject"] == subject  # no line breaks taken out here: encoded words carry them too
+    assert mail["Bcc"] is None
+    [to] = mail["To"].addresses
+    assert (to.display_name, to.addr_spec) == (" ".join(name.split())[:200], "chutich@xaab.example.vn")
+    assert parts(mail) == (lines_as_sent(text), lines_as_sent(html))
+    # 7-bit, every line ends in CRLF, 78 characters a line but for a long recipient name, which stays in
+    # one encoded word (see mailbox()).
+    assert raw.isascii()
+    assert b"\r" not in raw.replace(b"\r\n", b"") and b"\n" not in raw.replace(b"\r\n", b"")
+    lines = raw.split(b"\r\n")
+    assert all(len(line) <= 78 for line in lines if not line.startswith(b"To: "))
+    assert all(len(line) <= 998 for line in lines)
+    subject_field = raw.split(b"\r\nTo: ")[0].decode("ascii")
+    assert all(len(word) <= 75 for word in re.findall(r"=\?utf-8\?b\?[^?]*\?=", subject_field))
+
+
+@pytest.fixture(scope="module")
+def shared_server() -> Iterator[tuple[Recorder, int]]:
+    with smtp_server() as (server, port):
+        yield server, port
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@given(tricky_text, tricky_text)
+def test_random_vietnamese_subjects_and_names_round_trip_through_a_server(
+    shared_server: tuple[Recorder, int], subject: str, name: str
+) -> None:
+    server, port = shared_server
+    run(EmailNotifier(settings(port)), lambda n: n.send(outgoing(subject=subject, recipient_name=name)))
+    got = server.received[-1].message
+    assert got["Subject"] == one_line(subject)
+    assert got["Bcc"] is None
+    assert got["To"].addresses[0].display_name == " ".join(name.split())[:200]
+    assert parts(got) == (TEXT, HTML)
+
+
+def test_control_characters_a_reader_may_take_for_line_breaks_cannot_inject_headers() -> None:
+    # Python's str.splitlines() breaks lines at the file, group and record separators as well.
+    sent = [(f"Nhac han{c}Bcc: spy@evil.example", f"Xa AB{c}Cc: x@y.example") for c in "\x1c\x1d\x1e"]
+    sent.append(("Nhắc hạn\x1cBcc: spy@evil.example", "Xã AB\x1dCc: x@y.example"))
+    with smtp_server() as (server, port):
+
+        async def body(n: EmailNotifier) -> None:
+            for index, (subject, name) in enumerate(sent):
+                await n.send(outgoing(f"k{index}", subject=subject, recipient_name=name))
+
+        run(EmailNotifier(settings(port)), body)
+    for (subject, name), got in zip(sent, server.received, strict=True):
+        assert got.message["Bcc"] is None and got.message["Cc"] is None
+        assert got.message["Subject"] == subject
+        assert got.message["To"].addresses[0].display_name == " ".join(name.split())
+
+
+def test_line_breaks_and_long_lines_in_the_bodies_read_back() -> None:
+    text = "Dòng một\r\nDòng hai\rDòng ba\n\n" + "x" * 120 + "\n.\n..chấm\nFrom here\n"
+    ascii_only = "Line one\r\nline two\r" + "y" * 200 + "\n.\n-- \nchu ky"
+    with smtp_server() as (server, port):
+
+        async def body(n: EmailNotifier) -> None:
+            await n.send(outgoing("k1", text=text, html=ascii_only))
+            await n.send(outgoing("k2", text="", html="<p>ascii</p>"))
+
+        run(EmailNotifier(settings(port)), body)
+    first, second = (r.message for r in server.received)
+    assert parts(first) == (
+        "Dòng một\nDòng hai\nDòng ba\n\n" + "x" * 120 + "\n.\n..chấm\nFrom here\n",
+        "Line one\nline two\n" + "y" * 200 + "\n.\n-- \nchu ky\n",
+    )
+    assert parts(second) == ("\n", "<p>ascii</p>\n")
+    for mail in (first, second):
+        assert max(len(line) for line in mail.as_bytes().splitlines()) <= 78
+        for part in mail.iter_parts():
+            assert part["Content-Transfer-Encoding"] in {"7bit", "base64"}
 
 
 def test_text_without_final_newline_gets_one() -> None:

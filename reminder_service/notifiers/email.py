@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import email.policy
 import hashlib
 import re
 import ssl
 from collections.abc import Callable
 from datetime import datetime
 from email.errors import MessageError
-from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from typing import Protocol
 
 import aiosmtplib
@@ -28,6 +25,7 @@ from reminder_service.clock import now as clock_now
 from reminder_service.config import EmailSettings
 from reminder_service.errors import UserError
 from reminder_service.notifiers.base import Notifier, OutgoingMessage, TransportError
+from reminder_service.notifiers.mime import alternative, mailbox, unstructured
 
 log = structlog.get_logger(__name__)
 
@@ -44,12 +42,6 @@ _TRANSACTION_REFUSED = (
     aiosmtplib.SMTPServerDisconnected,
 )
 _RELEASE_WAIT = 2.0
-_LINE = 78
-_NAME_MAX = 200
-# Headers are encoded here and stored raw, because EmailPolicy's folder (seen on CPython 3.11) drops the
-# space at a fold between two encoded words ("xã An Bình" arrives as "xã AnBình"). Bodies are 7-bit
-# (quoted-printable or base64) so any relay takes them, with or without 8BITMIME.
-_POLICY = email.policy.SMTP.clone(refold_source="none", cte_type="7bit")
 
 
 class _Socket(Protocol):
@@ -84,7 +76,8 @@ class EmailNotifier(Notifier):
             raise UserError(
                 f"[email].from_address ({settings.from_address!r}) không phải là địa chỉ e-mail hợp lệ"
             ) from None
-        self._from_header = _mailbox(settings.from_name, self._from_address)
+        self._from_header = mailbox(settings.from_name, self._from_address)
+        self._domain = self._from_address.rpartition("@")[2]
         self._settings = settings
         self._password = password
         self._clock = clock
@@ -112,8 +105,7 @@ class EmailNotifier(Notifier):
 
     def message_id(self, key: str) -> str:
         """Derived from the dedupe key so a retried message carries the same id and clients merge copies."""
-        domain = self._from_address.rpartition("@")[2]
-        return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
+        return f"<{_digest(key)[:32]}@{self._domain}>"
 
     def _compose(self, message: OutgoingMessage) -> tuple[bytes, str]:
         try:
@@ -122,19 +114,20 @@ class EmailNotifier(Notifier):
             raise TransportError(
                 f"địa chỉ e-mail không hợp lệ: {message.address!r}", permanent=True
             ) from None
-        mail = EmailMessage(policy=_POLICY)
-        # Pre-encoded and stored raw: see _POLICY. Line breaks in a unit name must not end a header early.
-        mail.set_raw("Subject", _unstructured(_one_line(message.subject), "Subject"))
-        mail.set_raw("From", self._from_header)
-        mail.set_raw("To", _mailbox(message.recipient_name, recipient))
-        mail["Date"] = format_datetime(self._clock())
-        mail["Message-ID"] = self.message_id(message.key)
-        # RFC 3834 and Exchange's equivalent: out-of-office robots should not answer a reminder.
-        mail["Auto-Submitted"] = "auto-generated"
-        mail["X-Auto-Response-Suppress"] = "All"
-        mail.set_content(message.text, subtype="plain", charset="utf-8")
-        mail.add_alternative(message.html, subtype="html", charset="utf-8")
-        return mail.as_bytes(), recipient
+        digest = _digest(message.key)
+        headers = [
+            # Line breaks in a unit name must not end a header early.
+            ("Subject", unstructured("Subject", _one_line(message.subject))),
+            ("From", self._from_header),
+            ("To", mailbox(message.recipient_name, recipient)),
+            ("Date", format_datetime(self._clock())),
+            ("Message-ID", f"<{digest[:32]}@{self._domain}>"),
+            # RFC 3834 and Exchange's equivalent: out-of-office robots should not answer a reminder.
+            ("Auto-Submitted", "auto-generated"),
+            ("X-Auto-Response-Suppress", "All"),
+        ]
+        # The boundary is fixed for the key, like the Message-ID, so a retry sends the same bytes but for Date.
+        return alternative(headers, message.text, message.html, f"=_{digest[32:]}"), recipient
 
     async def _deliver(self, raw: bytes, recipient: str) -> None:
         for attempt in (1, 2):
@@ -261,26 +254,8 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s*[\r\n\v\f\x85\u2028\u2029]+\s*", " ", text).strip()
 
 
-def _unstructured(text: str, name: str) -> str:
-    """RFC 2047 encoded words that keep every space inside them, folded to short lines."""
-    # Plain ASCII that merely looks like an encoded word must be encoded too, or the reader decodes it.
-    if text.isascii() and "=?" not in text and len(name) + 2 + len(text) <= _LINE:
-        return text
-    return Header(text, "utf-8", header_name=name).encode(linesep="\r\n")
-
-
-def _mailbox(name: str, address: str) -> str:
-    """``Name <address>`` with the name quoted or encoded so commas, quotes and angle brackets stay inside it."""
-    # A name is a name: runs of spaces collapse, and a runaway one is cut so the header line stays legal.
-    name = " ".join(name.split())[:_NAME_MAX]
-    if not name:
-        return address
-    if name.isascii() and "=?" not in name and len(name) + len(address) < _LINE - 10:
-        return formataddr((name, address))
-    # One encoded word however long: RFC 2047 readers drop the space between two adjacent encoded words
-    # while Python's own address parser keeps it, so a name split across words reads differently in
-    # different clients. One word reads the same everywhere; the clients we know accept words over 75 octets.
-    return f"=?utf-8?b?{base64.b64encode(name.encode('utf-8')).decode('ascii')}?=\r\n <{address}>"
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def _ascii_address(address: str) -> str:
