@@ -187,14 +187,14 @@ class Dispatcher:
         gate = asyncio.Semaphore(self.concurrency)
 
         async def run_group(group: list[Claimed]) -> None:
-            async with gate:
-                for row in group:
-                    try:
-                        outcome = await self._deliver(row)
-                    except Exception as exc:  # a bug of ours costs this row a retry, never the batch
-                        log.exception("outbox.dispatch_error", outbox_id=row.id, key=row.key)
-                        outcome = self._failed(row, _error_text(exc, with_class=True), False, None)
-                    finish(outcome)
+            # The gate bounds sends in flight, not waits: a chat waiting for its turn holds no place.
+            for row in group:
+                try:
+                    outcome = await self._deliver(row, gate)
+                except Exception as exc:  # a bug of ours costs this row a retry, never the batch
+                    log.exception("outbox.dispatch_error", outbox_id=row.id, key=row.key)
+                    outcome = self._failed(row, _error_text(exc, with_class=True), False, None)
+                finish(outcome)
 
         try:
             await asyncio.gather(*(run_group(group) for group in groups.values()))
@@ -219,7 +219,7 @@ class Dispatcher:
                 break
         return total
 
-    async def _deliver(self, row: Claimed) -> Outcome:
+    async def _deliver(self, row: Claimed, gate: asyncio.Semaphore) -> Outcome:
         if self._stopping:
             return Outcome(row, "release", self._now())
         # Do not start a send the lease might not cover: another dispatcher could take the row meanwhile.
@@ -236,7 +236,13 @@ class Dispatcher:
             return Outcome(row, "release", now, next_attempt_at=now + timedelta(seconds=turn) if turn else None)
         message = OutgoingMessage(row.key, row.channel, row.address, row.recipient, row.subject, row.text, row.html)
         try:
-            await asyncio.wait_for(self._notifiers[row.channel].send(message), self.send_timeout)
+            try:
+                async with gate:
+                    if self._stopping:  # stopped while this row queued for a place: hand it back
+                        return Outcome(row, "release", self._now())
+                    await asyncio.wait_for(self._notifiers[row.channel].send(message), self.send_timeout)
+            finally:
+                self._limiter.finished(row.channel, row.address)
         except TransportError as exc:
             return self._failed(row, _error_text(exc, with_class=False), exc.permanent, exc.retry_after,
                                 channel_wide=bool(getattr(exc, "channel_wide", False)))

@@ -42,11 +42,11 @@ class ChannelLimits:
             raise ValueError("period must be positive and per_address_interval not negative")
 
 
-# Telegram allows 30 messages a second overall and one a second per chat. We pace below both: between
-# the limiter's grant and the request reaching Telegram lie 10-120 ms of scheduling and network jitter
-# (measured against the local Bot API server), enough to land two grants inside one of its seconds.
+# Telegram allows 30 messages a second overall and one a second per chat. A send is counted from its
+# completion (see ``finished``), which bounds when the server saw it, and we still pace a little below
+# both limits: scheduling jitter of 10-120 ms was measured against the local Bot API server.
 TELEGRAM_API_LIMITS = ChannelLimits(max_per_period=30, period=1.0, per_address_interval=1.0)
-TELEGRAM_LIMITS = ChannelLimits(max_per_period=28, period=1.0, per_address_interval=1.15)
+TELEGRAM_LIMITS = ChannelLimits(max_per_period=29, period=1.0, per_address_interval=1.05)
 EMAIL_LIMITS = ChannelLimits()  # unlimited unless the mail server's policy says otherwise
 DEFAULT_LIMITS: Mapping[str, ChannelLimits] = {"telegram": TELEGRAM_LIMITS, "email": EMAIL_LIMITS}
 
@@ -58,6 +58,8 @@ class _ChannelState:
     last_by_address: dict[str, float] = field(default_factory=dict)
     paused_until: float = -math.inf
     address_paused_until: dict[str, float] = field(default_factory=dict)
+    # Granted sends whose request has not completed: they may reach the server at any moment until then.
+    in_flight: dict[str, int] = field(default_factory=dict)
 
 
 class RateLimiter:
@@ -87,16 +89,34 @@ class RateLimiter:
         state = self._state(channel)
         limits = state.limits
         ready = max(state.paused_until, state.address_paused_until.get(address, -math.inf))
-        if limits.max_per_period is not None and len(state.recent) >= limits.max_per_period:
-            # The oldest of the last N sends must have left the window before one more may go.
-            ready = max(ready, state.recent[0] + limits.period)
+        busy = sum(state.in_flight.values())
+        if limits.max_per_period is not None:
+            if busy >= limits.max_per_period:
+                ready = max(ready, now + _MIN_SLEEP)
+            elif len(state.recent) + busy >= limits.max_per_period:
+                # The oldest counted send must leave the window before one more may go.
+                ready = max(ready, state.recent[busy] + limits.period if busy < len(state.recent)
+                            else now + _MIN_SLEEP)
+        if limits.per_address_interval and state.in_flight.get(address):
+            ready = max(ready, now + _MIN_SLEEP)
         last = state.last_by_address.get(address)
         if limits.per_address_interval and last is not None:
             ready = max(ready, last + limits.per_address_interval)
         return max(0.0, ready - now)
 
+    def finished(self, channel: str, address: str) -> None:
+        """A granted send completed (delivered or not). It is counted from now, not from its grant: the
+        server saw it somewhere between the two, so counting from completion can never under-count."""
+        state = self._state(channel)
+        left = state.in_flight.get(address, 0) - 1
+        if left > 0:
+            state.in_flight[address] = left
+        else:
+            state.in_flight.pop(address, None)
+        self.record(channel, address)
+
     def record(self, channel: str, address: str) -> None:
-        """Count a send made now (``acquire`` does this itself)."""
+        """Count a send made now."""
         now = self._clock()
         state = self._state(channel)
         if state.limits.max_per_period is not None:
@@ -123,8 +143,12 @@ class RateLimiter:
                 return False
             wait = self.delay(channel, address)
             if wait <= 0:
-                # No await between the check and the record: concurrent acquirers cannot both pass.
-                self.record(channel, address)
+                # No await between the check and the count: concurrent acquirers cannot both pass.
+                state = self._state(channel)
+                if state.limits.max_per_period is not None or state.limits.per_address_interval:
+                    state.in_flight[address] = state.in_flight.get(address, 0) + 1
+                else:
+                    self.record(channel, address)
                 return True
             if self._clock() + wait > deadline:
                 return False
