@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import click
+from sqlalchemy.orm import Session
 
 from reminder_service import clock
 from reminder_service.cli.base import ViGroup, YearType, cli_actor, db_app_of
 from reminder_service.config import parse_day
+from reminder_service.db.models import Obligation
 from reminder_service.submissions import find_obligation, mark_incomplete, record_submission, waive
 
 
@@ -43,6 +46,17 @@ def _target() -> list[click.Option]:
     ]
 
 
+def _change(ctx: click.Context, unit: str, obligation: str, year: int | None,
+            action: Callable[[Session, Obligation, datetime], object]) -> str:
+    """Find the unit's obligation, apply ``action`` in one transaction; returns how to name it."""
+    app = db_app_of(ctx)
+    now = clock.now()
+    with app.session() as session:
+        target = find_obligation(session, unit, obligation, year or now.year)
+        action(session, target, now)
+        return f"{target.title} của {target.unit.name}"
+
+
 @click.group(cls=ViGroup)
 def submissions() -> None:
     """Báo cáo đã nhận: ghi nhận, đánh dấu thiếu, miễn nộp, nhập sổ văn bản đến."""
@@ -75,12 +89,7 @@ def record(ctx: click.Context, unit: str, obligation: str, year: int | None, rec
 @click.pass_context
 def incomplete(ctx: click.Context, unit: str, obligation: str, year: int | None, missing: str) -> None:
     """Đánh dấu lần nộp gần nhất là còn thiếu; nghĩa vụ mở lại cho đến khi nộp đủ."""
-    app = db_app_of(ctx)
-    now = clock.now()
-    with app.session() as session:
-        target = find_obligation(session, unit, obligation, year or now.year)
-        mark_incomplete(session, target, missing, cli_actor(), now)
-        subject = f"{target.title} của {target.unit.name}"
+    subject = _change(ctx, unit, obligation, year, lambda s, o, now: mark_incomplete(s, o, missing, cli_actor(), now))
     click.echo(f"Đã đánh dấu {subject} còn thiếu: {missing.strip()}. Nghĩa vụ được mở lại.")
 
 
@@ -89,12 +98,7 @@ def incomplete(ctx: click.Context, unit: str, obligation: str, year: int | None,
 @click.pass_context
 def waive_cmd(ctx: click.Context, unit: str, obligation: str, year: int | None, reason: str) -> None:
     """Miễn nộp một nghĩa vụ cho một đơn vị (kèm lý do)."""
-    app = db_app_of(ctx)
-    now = clock.now()
-    with app.session() as session:
-        target = find_obligation(session, unit, obligation, year or now.year)
-        waive(session, target, reason, cli_actor(), now)
-        subject = f"{target.title} của {target.unit.name}"
+    subject = _change(ctx, unit, obligation, year, lambda s, o, now: waive(s, o, reason, cli_actor(), now))
     click.echo(f"Đã miễn nộp {subject}. Lý do: {reason.strip()}.")
 
 
