@@ -13,17 +13,11 @@ from reminder_service.app import App
 from reminder_service.cli.base import ChoiceType, DayType, ViCommand, YearType, db_app_of
 from reminder_service.db.models import Obligation, Person, Submission, Unit
 from reminder_service.escalation.ladder import first_date
-from reminder_service.escalation.policy import ROLE_NAMES, Policy
+from reminder_service.escalation.policy import ROLE_NAMES, Stage
 from reminder_service.messages.context import reminder_context
 from reminder_service.messages.render import render_reminder
+from reminder_service.registry.people import ROLE_LABELS
 from reminder_service.submissions import find_obligation
-
-_POLICY = Policy()
-STAGE_NAMES = tuple(s.name for s in (*_POLICY.stages, *_POLICY.incomplete_stages))
-_ROLE_LABELS = {
-    "unit_head": "thủ trưởng đơn vị", "focal": "công chức đầu mối", "receiver": "người nhận báo cáo",
-    "leadership": "lãnh đạo",
-}
 
 
 def _person(session: Session, unit: Unit, role: str) -> Person | None:
@@ -43,9 +37,18 @@ def _incomplete_mark(session: Session, obligation: Obligation) -> Submission | N
     )
 
 
-def _stage_day(app: App, obligation: Obligation, stage_name: str, marked: date | None) -> date:
+def _stage(app: App, name: str) -> Stage:
+    """A stage of the configured ladder (a custom [escalation] ladder included)."""
+    try:
+        return app.config.escalation.stage(name.strip().lower())
+    except KeyError:
+        policy = app.config.escalation
+        known = ", ".join(s.name for s in (*policy.stages, *policy.incomplete_stages))
+        raise click.BadParameter(f'"{name}" không hợp lệ; chọn một trong: {known}', param_hint="--stage") from None
+
+
+def _stage_day(app: App, obligation: Obligation, stage: Stage, marked: date | None) -> date:
     """The day the stage first falls for this obligation, so the preview reads as it will then."""
-    stage = _POLICY.stage(stage_name)
     day = first_date(stage, obligation.nominal_deadline, obligation.effective_deadline, marked, app.workdays)
     return day or clock.today()
 
@@ -55,8 +58,9 @@ def _stage_day(app: App, obligation: Obligation, stage_name: str, marked: date |
 @click.option("--obligation", "obligation_id", required=True, metavar="MÃ",
               help="Mã báo cáo (plan, q1, h1, q3, annual, adhoc1…) hoặc số hiệu của nghĩa vụ.")
 @click.option("--year", type=YearType(), help="Năm báo cáo (mặc định: năm của --as-of, hoặc năm nay).")
-@click.option("--stage", required=True, type=ChoiceType(*STAGE_NAMES),
-              help="Bước nhắc: notice, reminder, due_today, overdue, escalated, incomplete, incomplete_reminder.")
+@click.option("--stage", "stage_name", required=True,
+              help="Bước nhắc theo cấu hình; mặc định có: notice, reminder, due_today, overdue, escalated, "
+                   "incomplete, incomplete_reminder.")
 @click.option("--channel", type=ChoiceType("email", "telegram"), default="email", show_default=True,
               help="Kênh gửi.")
 @click.option("--as-of", type=DayType(),
@@ -66,27 +70,28 @@ def _stage_day(app: App, obligation: Obligation, stage_name: str, marked: date |
 @click.option("--html", "show_html", is_flag=True,
               help="In phần HTML (e-mail) hoặc bản có định dạng (Telegram) thay cho phần văn bản thường.")
 @click.pass_context
-def preview(ctx: click.Context, unit_code: str, obligation_id: str, year: int | None, stage: str, channel: str,
-            as_of: date | None, role: str, show_html: bool) -> None:
+def preview(ctx: click.Context, unit_code: str, obligation_id: str, year: int | None, stage_name: str,
+            channel: str, as_of: date | None, role: str, show_html: bool) -> None:
     """Xem trước một tin nhắc báo cáo đúng như người nhận sẽ đọc; không gửi gì cả."""
     app = db_app_of(ctx)
+    stage = _stage(app, stage_name)
     report_year = year or (as_of or clock.today()).year
     with app.session() as session:
         obligation = find_obligation(session, unit_code, obligation_id, report_year)
         unit = obligation.unit
         person = _person(session, unit, role)
-        mark = _incomplete_mark(session, obligation) if stage.startswith("incomplete") else None
+        mark = _incomplete_mark(session, obligation) if stage.anchor == "marked" else None
         marked = mark.marked_at.date() if mark is not None and mark.marked_at is not None else None
         today = as_of or _stage_day(app, obligation, stage, marked or clock.today())
         context = reminder_context(
             obligation, unit, person, calendar=app.calendar(obligation.year), office_name=app.config.office_name,
             today=today, workdays=app.workdays, role=role, missing=mark.missing if mark is not None else None,
         )
-    rendered = render_reminder(context, stage, channel)
+    rendered = render_reminder(context, stage.template_name, channel)
     if person is None:
         whose = f" của đơn vị {unit.code}" if role in ("unit_head", "focal") else ""
         placeholder = ' "Ông/Bà Thủ trưởng đơn vị"' if role == "unit_head" else ""
-        click.echo(f"Lưu ý: chưa có {_ROLE_LABELS[role]}{whose} trong danh bạ; tin nhắn dùng lời chào chung"
+        click.echo(f"Lưu ý: chưa có {ROLE_LABELS[role].lower()}{whose} trong danh bạ; tin nhắn dùng lời chào chung"
                    f"{placeholder}.", err=True)
     if show_html:
         click.echo(rendered.html)

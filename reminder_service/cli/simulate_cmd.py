@@ -19,12 +19,12 @@ from reminder_service.errors import UserError
 from reminder_service.present.dates import dmy
 from reminder_service.present.table import render
 from reminder_service.reconcile import load_recipients
+from reminder_service.registry.people import ROLE_LABELS
 from reminder_service.simulate import SimMessage, SimObligation, SimSubmission, simulate
 
 STAGE_WORDS = {"notice": "Thông báo sớm", "reminder": "Nhắc hạn", "due_today": "Hạn cuối hôm nay",
                "overdue": "Quá hạn", "escalated": "Báo cáo lãnh đạo", "incomplete": "Còn thiếu",
                "incomplete_reminder": "Nhắc bổ sung"}
-ROLE_WORDS = {"unit_head": "Thủ trưởng", "focal": "Đầu mối", "receiver": "Phòng Nội vụ", "leadership": "Lãnh đạo"}
 
 
 def _obligations(session: Session, year: int) -> list[SimObligation]:
@@ -120,7 +120,7 @@ def simulate_cmd(ctx: click.Context, year: int, start: date | None, end: date | 
         click.echo(_json(messages))
         return
     rows = [(f"{m.at:%d/%m/%Y %H:%M}", m.unit, f"{m.obligation} {m.year}", STAGE_WORDS.get(m.stage, m.stage),
-             m.person, ROLE_WORDS.get(m.role, m.role), m.channel + (f" (bỏ qua: {m.skipped})" if m.skipped else ""))
+             m.person, ROLE_LABELS.get(m.role, m.role), m.channel + (f" (bỏ qua: {m.skipped})" if m.skipped else ""))
             for m in messages]
     click.echo(render(("Thời điểm", "Đơn vị", "Nghĩa vụ", "Bậc nhắc", "Người nhận", "Vai trò", "Kênh"), rows))
     sent = sum(1 for m in messages if not m.skipped)
