@@ -74,11 +74,11 @@ class Daemon:
                           due_soon=self.app.config.status.due_soon_working_days, now=now,
                           renderer=renderer.for_decisions, intake_checked_on=imported.date() if imported else None,
                           intake_guard=watch_dir is not None)
-            by_unit, everyone = load_recipients(session)
-            recipients = [*everyone, *(r for people in by_unit.values() for r in people)]
+            # The digest and the weekly summary go to office people only: no need to load every unit's.
+            _, office = load_recipients(session, office_only=True)
             intake = IntakeState(watched=watch_dir is not None, last_import=imported)
             summaries = write_summaries(
-                session, recipients=recipients, policy=self.policy, workdays=self.app.workdays,
+                session, recipients=office, policy=self.policy, workdays=self.app.workdays,
                 due_soon=self.app.config.status.due_soon_working_days, now=now,
                 office_name=self.app.config.office_name, issuer=self.app.calendar(local.year).directive.issued_by,
                 intake=intake, held=report.held)

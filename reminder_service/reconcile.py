@@ -93,15 +93,17 @@ def load_cases(session: Session, today: date, workdays: WorkCalendar, due_soon: 
     return cases
 
 
-def load_recipients(session: Session) -> tuple[dict[int, list[Recipient]], list[Recipient]]:
-    """Everyone who may be messaged, by unit; plain columns, since a province has tens of thousands."""
+def load_recipients(session: Session, *, office_only: bool = False
+                    ) -> tuple[dict[int, list[Recipient]], list[Recipient]]:
+    """Everyone who may be messaged, by unit; plain columns, since a province has tens of thousands.
+    ``office_only``: just the people of no unit (receivers, leadership), all the summaries need."""
     by_unit: dict[int, list[Recipient]] = defaultdict(list)
     everyone: list[Recipient] = []
-    rows = session.execute(
-        select(Person.id, Person.name, Person.role, Person.unit_id, Person.email, Person.telegram_chat_id,
-               Person.channels).where(Person.active.is_(True)).order_by(Person.id)
-    )
-    for person_id, name, role, unit_id, email, telegram, channels in rows:
+    query = (select(Person.id, Person.name, Person.role, Person.unit_id, Person.email, Person.telegram_chat_id,
+                    Person.channels).where(Person.active.is_(True)).order_by(Person.id))
+    if office_only:
+        query = query.where(Person.unit_id.is_(None))
+    for person_id, name, role, unit_id, email, telegram, channels in session.execute(query):
         recipient = Recipient(person_id, name, role, unit_id, email, telegram,
                               tuple(c for c in channels.split(",") if c))
         if unit_id is None:
