@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from calendars.agenda import agenda
 from reminder_service import clock
@@ -20,10 +21,12 @@ from reminder_service.readside import Filters, overdue_rows, status_rows
 
 def _picture(app: App, today: date) -> str | None:
     """The database's picture of this year, or None when there is no initialised database."""
+    # A malformed database URL is the user's to fix (UserError, reported by the CLI); an unreachable or
+    # empty database only means there is no picture yet.
     try:
         if not is_current(app.engine):
             return None
-    except Exception:
+    except SQLAlchemyError:
         return None
     due_soon = app.config.status.due_soon_working_days
     with app.session() as session:
