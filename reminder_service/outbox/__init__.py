@@ -1,9 +1,9 @@
 """Delivering the outbox: claim with a lease, send within rate limits, retry with backoff, record it all."""
 
 from reminder_service.outbox.dispatch import Dispatcher, DispatchReport, RetryPolicy
-from reminder_service.outbox.ratelimit import DEFAULT_LIMITS, TELEGRAM_API_LIMITS, ChannelLimits, RateLimiter
+from reminder_service.outbox.ratelimit import DEFAULT_LIMITS, TELEGRAM_LIMITS, ChannelLimits, RateLimiter
 
 __all__ = [
-    "DEFAULT_LIMITS", "TELEGRAM_API_LIMITS", "ChannelLimits", "DispatchReport", "Dispatcher", "RateLimiter",
+    "DEFAULT_LIMITS", "TELEGRAM_LIMITS", "ChannelLimits", "DispatchReport", "Dispatcher", "RateLimiter",
     "RetryPolicy",
 ]

@@ -164,15 +164,65 @@ class Dispatcher:
 
     async def run_once(self) -> DispatchReport:
         """Claim one batch of due rows and deliver it."""
-        report = DispatchReport()
+        rows = await self._claim()
+        return await self._send_batch(rows) if rows else DispatchReport()
+
+    async def drain(self, max_batches: int = 1000, lanes: int = 2) -> DispatchReport:
+        """Run batches until nothing is due (or nothing due can be delivered now) or a stop is requested.
+        A short batch is not the end: another instance may have taken part of what was due.
+
+        Up to ``lanes`` claimed batches are under way at once: while one batch's last rows wait for a
+        chat's turn and its outcomes are written, the next already sends, so a rate-limited channel
+        does not idle at batch boundaries. Claims stay one at a time (two claims racing for the same
+        rows would leave one empty-handed); the limiter is shared, so the limits hold across batches."""
+        total = DispatchReport()
+        running: set[asyncio.Task[DispatchReport]] = set()
+        claims, progress = 0, True
+
+        def count(report: DispatchReport) -> None:
+            nonlocal progress
+            total.add(report)
+            if report.sent + report.retried + report.dead == 0:
+                progress = False  # everything was handed back: claiming again at once would spin
+
+        async def settle_one() -> None:
+            nonlocal running
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                count(task.result())
+
+        try:
+            while claims < max_batches and progress and not self._stopping:
+                if len(running) >= max(1, lanes):
+                    await settle_one()
+                    continue
+                rows = await self._claim()
+                if rows:
+                    claims += 1
+                    running.add(asyncio.create_task(self._send_batch(rows)))
+                elif running:
+                    await settle_one()  # nothing due now; what a running batch retries may fall due
+                else:
+                    break
+        except asyncio.CancelledError:
+            for task in running:
+                task.cancel()  # each batch hands back what it has not sent
+            raise
+        finally:
+            for result in await asyncio.gather(*running, return_exceptions=True):
+                if isinstance(result, DispatchReport):
+                    count(result)
+        return total
+
+    async def _claim(self) -> list[Claimed]:
         if self._stopping or not self._notifiers:
-            return report
+            return []
         now = self._now()
         lease_until = now + timedelta(seconds=self.lease_seconds)
-        rows = await asyncio.to_thread(self._store.claim, now, lease_until, self._notifiers, self.batch_size)
-        report.claimed = len(rows)
-        if not rows:
-            return report
+        return await asyncio.to_thread(self._store.claim, now, lease_until, self._notifiers, self.batch_size)
+
+    async def _send_batch(self, rows: list[Claimed]) -> DispatchReport:
+        report = DispatchReport(claimed=len(rows))
         recorder = _Recorder(self._store)
         unfinished = {row.id: row for row in rows}
 
@@ -207,17 +257,6 @@ class Dispatcher:
             for outcome in recorder.lost:
                 log.warning("outbox.overtaken", outbox_id=outcome.row.id, key=outcome.row.key, outcome=outcome.kind)
         return report
-
-    async def drain(self, max_batches: int = 1000) -> DispatchReport:
-        """Run batches until nothing is due (or nothing due can be delivered now) or a stop is requested.
-        A short batch is not the end: another instance may have taken part of what was due."""
-        total = DispatchReport()
-        for _ in range(max_batches):
-            report = await self.run_once()
-            total.add(report)
-            if self._stopping or report.sent + report.retried + report.dead == 0:
-                break
-        return total
 
     async def _deliver(self, row: Claimed, gate: asyncio.Semaphore) -> Outcome:
         if self._stopping:

@@ -13,6 +13,7 @@ import html
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -498,9 +499,26 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST
 
 
+def serve(argv: list[str]) -> None:
+    """``python -m tests.fakes.bot_api TOKEN`` runs the server in a process of its own, with the flood
+    limits enforced, as Telegram is on another machine: the benchmark's sends then share no GIL with it.
+    It prints its base URL, serves until its standard input closes, then prints one JSON line: the
+    sendMessage calls as ``[chat_id, status]`` pairs and the violations seen."""
+    api = FakeBotApi(argv[0], enforce_limits=True)
+    with api:
+        print(api.base_url, flush=True)
+        sys.stdin.read()
+        sends = [[call.chat_id, call.status] for call in api.calls("sendMessage")]
+        print(json.dumps({"sends": sends, "violations": api.violations}), flush=True)
+
+
 @pytest.fixture(name="bot_api")
 def bot_api_fixture() -> Iterator[FakeBotApi]:
     """A running fake Bot API for one test. Import it into a test module with
     ``from tests.fakes.bot_api import bot_api_fixture  # noqa: F401`` and ask for ``bot_api``."""
     with FakeBotApi() as server:
         yield server
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1:])
