@@ -222,6 +222,8 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(Text, default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
+    # Telegram inline buttons as JSON rows of [label, callback data]; empty for none and for e-mail.
+    buttons: Mapped[str] = mapped_column(Text, default="", server_default="")
     # pending -> sending -> sent | dead; "skipped" when the person has no address for the channel.
     state: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
