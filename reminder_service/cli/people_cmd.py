@@ -1,16 +1,23 @@
-"""``reminder-service people add|list``: the receiving office's staff and the leadership."""
+"""``reminder-service people add|list|invite|unlink``: the receiving office's staff and the leadership,
+and everyone's Telegram link."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
 
 import click
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from reminder_service import clock
+from reminder_service.bot.linking import create_invite, deep_link, unlink
 from reminder_service.cli.base import ChoiceType, ViGroup, cli_actor, db_app_of, listing_options
-from reminder_service.db.models import CHANNELS, ROLES
+from reminder_service.db.models import CHANNELS, ROLES, Person
 from reminder_service.present.table import render
+from reminder_service.register.text import fold
 from reminder_service.registry import (
     ROLE_LABELS,
     add_person,
@@ -21,6 +28,8 @@ from reminder_service.registry import (
     telegram_problem,
 )
 from reminder_service.registry.fields import text_problem
+
+MAX_INVITE_HOURS = 720
 
 
 @click.group(cls=ViGroup)
@@ -104,3 +113,104 @@ def list_cmd(ctx: click.Context, show_all: bool, output_format: str) -> None:
              "đang nhận" if p.active else "ngừng"] for p in found]
     click.echo(render(["Số", "Họ tên", "Vai trò", "Đơn vị", "Thư điện tử", "Telegram", "Kênh", "Trạng thái"], rows))
     click.echo(f"\nTổng cộng {len(found)} người.")
+
+
+class HoursType(click.ParamType[int]):
+    name = "SỐ_GIỜ"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if not text.isdigit() or not 1 <= int(text) <= MAX_INVITE_HOURS:
+            self.fail(f'"{value}" không hợp lệ; hãy ghi số giờ từ 1 đến {MAX_INVITE_HOURS}, ví dụ 48', param, ctx)
+        return int(text)
+
+
+def _describe(person: Person) -> str:
+    where = person.unit.code if person.unit is not None else None
+    details = ", ".join(x for x in (ROLE_LABELS[person.role], where, person.email) if x)
+    return f"số {person.id}: {person.name} ({details}{'' if person.active else ', đã ngừng'})"
+
+
+def _find_person(session: Session, key: str, ctx: click.Context) -> Person:
+    """One person by id, e-mail or exact name (any case, with or without diacritics).
+
+    When both active and retired people match, the active ones are meant: re-imported heads leave
+    their retired rows behind under the same name."""
+    text = key.strip()
+    found: list[Person]
+    if text.isdigit():
+        # A number too big for the id column is no one's id; PostgreSQL would refuse the query.
+        person = session.get(Person, int(text)) if len(text) <= 9 else None
+        found = [person] if person is not None else []
+    elif "@" in text:
+        found = list(session.scalars(select(Person).where(func.lower(Person.email) == text.lower())
+                                     .order_by(Person.id)))
+    else:
+        wanted = fold(text)
+        found = [p for p in session.scalars(select(Person).order_by(Person.id)) if wanted and fold(p.name) == wanted]
+    candidates = [p for p in found if p.active] or found
+    command = ctx.command_path
+    if not candidates:
+        raise click.UsageError(f'không tìm thấy người "{key}" theo số, thư điện tử hoặc họ tên; xem số của từng '
+                               "người bằng: reminder-service people list --all", ctx)
+    if len(candidates) > 1:
+        listed = "\n".join(f"  {_describe(p)}" for p in candidates)
+        raise click.UsageError(f'có {len(candidates)} người khớp với "{key}":\n{listed}\nhãy ghi số của người '
+                               f"cần chọn, ví dụ: {command} {candidates[0].id}", ctx)
+    return candidates[0]
+
+
+@people.command()
+@click.argument("person_key", metavar="NGƯỜI")
+@click.option("--hours", type=HoursType(), default=48, show_default=True,
+              help=f"Thời hạn của mã, tính bằng giờ (từ 1 đến {MAX_INVITE_HOURS}).")
+@click.pass_context
+def invite(ctx: click.Context, person_key: str, hours: int) -> None:
+    """Cấp mã dùng một lần để người này liên kết Telegram với bot.
+
+    NGƯỜI là số (xem people list), địa chỉ thư điện tử hoặc họ tên đầy đủ. Mã cấp trước đó
+    mà chưa dùng sẽ hết hiệu lực.
+    """
+    app = db_app_of(ctx)
+    now = clock.now()
+    ttl = timedelta(hours=hours)
+    with app.session() as session:
+        person = _find_person(session, person_key, ctx)
+        code = create_invite(session, person, now, actor=cli_actor(), ttl=ttl)
+        name, number = person.name, person.id
+    expires = clock.wall(now) + ttl
+    click.echo(f"Mã liên kết Telegram của ông/bà {name} (số {number}): {code}")
+    click.echo(f"Hiệu lực đến {expires:%d/%m/%Y %H:%M} (giờ Việt Nam), chỉ dùng được một lần; "
+               "mã cấp trước đó (nếu chưa dùng) không còn hiệu lực.")
+    username = app.config.telegram.bot_username
+    if username:
+        click.echo(f"Gửi cho người nhận đường dẫn sau để mở bot và liên kết: {deep_link(username, code)}")
+    else:
+        click.echo(f"Người nhận mở cuộc trò chuyện riêng với bot trên Telegram và gửi /start {code} cho bot.")
+
+
+@people.command(name="unlink")
+@click.argument("person_key", metavar="NGƯỜI")
+@click.pass_context
+def unlink_cmd(ctx: click.Context, person_key: str) -> None:
+    """Hủy liên kết Telegram của một người và thu hồi các mã chưa dùng của người đó.
+
+    NGƯỜI là số (xem people list), địa chỉ thư điện tử hoặc họ tên đầy đủ.
+    """
+    app = db_app_of(ctx)
+    with app.session() as session:
+        person = _find_person(session, person_key, ctx)
+        result = unlink(session, person, cli_actor(), clock.now())
+        name, number = person.name, person.id
+    if not result.changed:
+        click.echo(f"Ông/bà {name} (số {number}) chưa liên kết Telegram và không có mã đang chờ; không có gì thay đổi.")
+        return
+    parts = []
+    if result.chat_id is not None:
+        parts.append(f"Đã hủy liên kết Telegram (mã trò chuyện {result.chat_id}) của ông/bà {name} (số {number}).")
+    if result.revoked:
+        parts.append(f"Đã thu hồi {result.revoked} mã liên kết chưa dùng.")
+    click.echo(" ".join(parts))
+    click.echo(f"Để liên kết lại, cấp mã mới bằng: reminder-service people invite {number}")
