@@ -383,3 +383,19 @@ def test_units_list_table_and_json(app: App, db_cli: Cli, tmp_path: Path) -> Non
     assert by_code["NV"]["focal"]["email"] == "hai.dv@huyen.gov.vn" and by_code["NV"]["head"] is None
     assert by_code["XA_AN_BINH"]["head"]["telegram_chat_id"] == "123456789"
     assert set(by_code["VHTT"]) == {"code", "name", "kind", "sections", "active", "head", "focal"}
+
+
+def test_reimport_keeps_a_chat_linked_with_an_invite_code(app: App, db_cli: Cli, tmp_path: Path) -> None:
+    """The register's file does not know chats linked through the bot: an empty cell keeps the link for
+    the same person, while a new head (another name) does not inherit the previous one's chat."""
+    assert db_cli("units", "import", str(write(tmp_path, [HEADER, *ORIGINAL]))).code == 0
+    with app.session() as session:
+        focal = session.scalars(select(Person).where(Person.name == "Lê Thị Cúc")).one()
+        focal.telegram_chat_id = "555001"  # what /start CODE does
+    assert db_cli("units", "import", str(write(tmp_path, [HEADER, *ORIGINAL]))).code == 0
+    assert import_people(app)[("XA_AN_BINH", "focal")].telegram_chat_id == "555001"
+
+    new_focal = AN_BINH.replace("Lê Thị Cúc", "Phạm Văn Dũng")
+    assert db_cli("units", "import", str(write(tmp_path, [HEADER, new_focal, PHU_LOC, VHTT, NOI_VU]))).code == 0
+    replaced = import_people(app)[("XA_AN_BINH", "focal")]
+    assert (replaced.name, replaced.telegram_chat_id) == ("Phạm Văn Dũng", None)

@@ -54,6 +54,9 @@ def _person_changes(prefix: str, wanted: dict[str, Any] | None, person: Any, ins
         # Emptied columns retire the person but keep the row: audit entries and past messages name it.
         updates.append({"id": person.id, **{f: getattr(person, f) for f in _PERSON_FIELDS}, "active": False})
         return {prefix: [person.name, None]}
+    if not wanted["telegram_chat_id"] and person.telegram_chat_id and person.name == wanted["name"]:
+        # A chat linked with an invite code is not in the register's file: an empty cell keeps it.
+        wanted = {**wanted, "telegram_chat_id": person.telegram_chat_id}
     diff = {f"{prefix}_{f}": [getattr(person, f), wanted[f]] for f in _PERSON_FIELDS if getattr(person, f) != wanted[f]}
     if diff:
         updates.append({"id": person.id, **wanted})
