@@ -416,3 +416,14 @@ def test_cli_unlink(people: App, db_cli: Cli) -> None:
     result = db_cli("people", "unlink", "Ai Đó")
     assert result.code == 2 and "không tìm thấy người" in result.err
     assert [(a, c) for a, _, c, _ in actions(people)][-1] == ("telegram_unlinked", "cli")
+
+
+def test_linking_adds_telegram_to_the_persons_channels(people: App) -> None:
+    """Someone added by hand with e-mail only, once linked, is reached on Telegram too (e-mail stays first)."""
+    with people.session() as session:
+        target = session.scalars(select(Person).where(Person.name == "Nguyễn Văn An")).one()
+        target.channels = "email"
+    code = invite(people, "Nguyễn Văn An")
+    assert use(people, "777", code, NOW + timedelta(hours=1))[0] == "linked"
+    with people.session() as session:
+        assert session.scalars(select(Person.channels).where(Person.name == "Nguyễn Văn An")).one() == "email,telegram"
