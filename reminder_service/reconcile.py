@@ -20,10 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from calendars.workdays import WorkCalendar
+from reminder_service.bot.callbacks import reminder_buttons
+from reminder_service.bot.claims import paused_obligations
 from reminder_service.clock import wall
 from reminder_service.db.models import LadderStep, Obligation, OutboxMessage, Person, Submission, Unit, table_of
 from reminder_service.escalation.decide import Case, Decision, Delivery, Held, Outcome, Recipient, decide
 from reminder_service.escalation.policy import Policy
+from reminder_service.outbox.store import buttons_json
 from reminder_service.readside import settled
 from reminder_service.status import ObligationFacts, SubmissionFacts, status_of
 
@@ -128,6 +131,13 @@ def dedupe_key(decision: Decision, delivery: Delivery) -> str:
             f"{delivery.recipient.person_id}:{delivery.channel}")
 
 
+def buttons_for(decision: Decision, delivery: Delivery) -> str:
+    """The outbox ``buttons`` column of one reminder: Telegram only ("Đã gửi" for the unit's own people)."""
+    if delivery.channel != "telegram" or delivery.skip_reason is not None:
+        return ""
+    return buttons_json(reminder_buttons(decision.obligation_id, delivery.recipient.role))
+
+
 def _rows(decisions: Sequence[Decision], render: Render, stamp: datetime) -> tuple[list[dict[str, Any]],
                                                                                    list[dict[str, Any]]]:
     steps: list[dict[str, Any]] = []
@@ -145,7 +155,7 @@ def _rows(decisions: Sequence[Decision], render: Render, stamp: datetime) -> tup
                 "dedupe_key": dedupe_key(decision, delivery), "obligation_id": decision.obligation_id,
                 "stage": decision.rung.stage, "person_id": delivery.recipient.person_id,
                 "channel": delivery.channel, "address": delivery.address or "", "subject": text.subject,
-                "body_text": text.text, "body_html": text.html,
+                "body_text": text.text, "body_html": text.html, "buttons": buttons_for(decision, delivery),
                 "state": "pending" if delivery.skip_reason is None else "skipped",
                 "attempts": 0, "next_attempt_at": stamp, "last_error": delivery.skip_reason, "created_at": stamp,
             })
@@ -189,7 +199,9 @@ def tick(session: Session, *, policy: Policy, workdays: WorkCalendar, due_soon: 
     cases = load_cases(session, today, workdays, due_soon)
     by_unit, everyone = load_recipients(session)
     ledger = load_ledger(session, today)
-    outcome = decide(cases, by_unit, everyone, policy, ledger, local, workdays, intake_checked_on, intake_guard)
+    paused = paused_obligations(session, today)
+    outcome = decide(cases, by_unit, everyone, policy, ledger, local, workdays, intake_checked_on, intake_guard,
+                     paused=paused)
     conflicts = write_outcome(session, outcome, renderer, now)
     for decision in outcome.decisions:
         for delivery in decision.deliveries:
@@ -205,7 +217,7 @@ def tick(session: Session, *, policy: Policy, workdays: WorkCalendar, due_soon: 
         held=outcome.held,
         conflicts=conflicts,
     )
-    log.info("reconcile_tick", cases=len(cases), decided=report.decided, messages=report.messages,
+    log.info("reconcile_tick", cases=len(cases), paused=len(paused), decided=report.decided, messages=report.messages,
              skipped=report.skipped_deliveries, superseded=report.superseded, held=len(report.held),
              conflicts=conflicts)
     return report

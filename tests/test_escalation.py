@@ -9,6 +9,7 @@ import pytest
 from calendars.workdays import WorkCalendar
 from reminder_service.escalation.decide import Case, Recipient, decide
 from reminder_service.escalation.ladder import first_date, rungs
+from reminder_service.escalation.pause import is_paused, pause_until
 from reminder_service.escalation.policy import Policy
 from reminder_service.status import StatusCode
 
@@ -145,3 +146,85 @@ def test_repeats_stop_after_the_configured_maximum() -> None:
     escalations = [r for r in rungs(POLICY.stages, nominal=NOMINAL, effective=EFFECTIVE, marked=None, until=far,
                                     workdays=WORKDAYS, max_repeats=5) if r.stage == "escalated"]
     assert len(escalations) == 6
+
+
+# --- the "Đã gửi" pause: a claim holds every rung through pause_until, then the usual rule applies ------
+
+
+@pytest.mark.parametrize(
+    ("claimed_on", "until", "resumes"),
+    [
+        (date(2021, 3, 16), date(2021, 3, 18), date(2021, 3, 19)),  # Tue: the rest of Tue, Wed, Thu
+        (date(2021, 3, 19), date(2021, 3, 23), date(2021, 3, 24)),  # Fri: the weekend does not count
+        (date(2021, 3, 20), date(2021, 3, 23), date(2021, 3, 24)),  # Sat (a day off): Mon and Tue
+        (date(2021, 4, 29), date(2021, 5, 5), date(2021, 5, 6)),    # Thu before 30/04–03/05 (holidays)
+    ],
+)
+def test_a_claim_pauses_through_two_working_days_after_its_day(claimed_on: date, until: date,
+                                                                resumes: date) -> None:
+    assert pause_until(claimed_on, WORKDAYS) == until
+    assert is_paused(until, until) and not is_paused(until, resumes)
+    assert WORKDAYS.next_working_day(until) == resumes
+
+
+def _walk(days: list[date], claimed_on: date, ledger: set[tuple[int, str, str, int]]
+          ) -> list[tuple[date, str | None, date | None]]:
+    """One tick at 09:00 on each day with the claim still open; (day, stage sent, its due date)."""
+    until = pause_until(claimed_on, WORKDAYS)
+    seen: list[tuple[date, str | None, date | None]] = []
+    for day in days:
+        paused = {11} if is_paused(until, day) else set()
+        outcome = decide([case("overdue")], BY_UNIT, EVERYONE, POLICY, frozenset(ledger), at(day, 9), WORKDAYS,
+                         paused=paused)
+        assert outcome.held == ()
+        if not outcome.decisions:
+            seen.append((day, None, None))
+            continue
+        (decision,) = outcome.decisions
+        ledger |= {(11, "main", r.stage, r.occurrence) for r in (decision.rung, *decision.superseded)}
+        seen.append((day, decision.stage.name, decision.rung.due_on))
+    return seen
+
+
+WEEK = [date(2021, 3, d) for d in (16, 17, 18, 19, 22, 23)]
+
+
+def test_a_claim_on_the_overdue_day_holds_the_escalation_to_the_day_after_the_pause() -> None:
+    # Overdue went out at 08:05 on Tue 16/03; the unit pressed "Đã gửi" at 08:30; nobody answered.
+    ledger = {(11, "main", stage, 0) for stage in ("notice", "reminder", "due_today", "overdue")}
+    assert _walk(WEEK, date(2021, 3, 16), ledger) == [
+        (date(2021, 3, 16), None, None),
+        (date(2021, 3, 17), None, None),
+        (date(2021, 3, 18), None, None),  # escalated#0 falls due on the last paused day: held
+        (date(2021, 3, 19), "escalated", date(2021, 3, 18)),  # the pause is over: sent, not lost
+        (date(2021, 3, 22), None, None),
+        (date(2021, 3, 23), "escalated", date(2021, 3, 23)),  # the ladder keeps its own dates
+    ]
+
+
+def test_rungs_falling_due_during_a_pause_collapse_to_the_latest() -> None:
+    # The reminder went out Thu 11/03 08:05; "Đã gửi" at 10:00 pauses through Mon 15/03, so due_today
+    # (Fri 12/03) is held. Nobody answers: on Tue 16/03 only the latest due rung goes out.
+    ledger = {(11, "main", stage, 0) for stage in ("notice", "reminder")}
+    assert pause_until(date(2021, 3, 11), WORKDAYS) == date(2021, 3, 15)
+    assert _walk([date(2021, 3, 12), date(2021, 3, 15), date(2021, 3, 16)], date(2021, 3, 11), ledger) == [
+        (date(2021, 3, 12), None, None), (date(2021, 3, 15), None, None),
+        (date(2021, 3, 16), "overdue", date(2021, 3, 16)),
+    ]
+    assert (11, "main", "due_today", 0) in ledger  # recorded as superseded (skipped), never sent late
+
+
+def test_a_paused_obligation_decides_nothing_not_even_a_skip_or_a_hold() -> None:
+    other = Case(obligation_id=12, unit_id=7, nominal=NOMINAL, effective=EFFECTIVE, status="overdue")
+    outcome = decide([case("overdue"), other], BY_UNIT, EVERYONE, POLICY, frozenset(), at(date(2021, 3, 17)),
+                     WORKDAYS, intake_checked_on=None, intake_guard=True, paused={11})
+    assert [h.obligation_id for h in outcome.held] == [12]  # the pause is per obligation
+    outcome = decide([case("overdue"), other], BY_UNIT, EVERYONE, POLICY, frozenset(), at(date(2021, 3, 17)),
+                     WORKDAYS, paused={11})
+    assert [(d.obligation_id, d.stage.name, len(d.superseded)) for d in outcome.decisions] == [(12, "overdue", 3)]
+
+
+def test_the_incomplete_ladder_pauses_too() -> None:
+    mark = (501, date(2021, 3, 17))
+    assert decide([case("incomplete", mark)], BY_UNIT, EVERYONE, POLICY, frozenset(), at(date(2021, 3, 17), 14),
+                  WORKDAYS, paused={11}).decisions == ()

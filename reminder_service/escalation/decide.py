@@ -3,11 +3,16 @@
 Level-triggered: each call compares "what should have been decided by now" with the ledger of rungs
 already decided, so a restart after downtime catches up by itself. Only the latest due rung of each
 ladder is sent; earlier undecided rungs are returned as superseded, to be recorded as skipped.
+
+A paused obligation (the unit pressed "Đã gửi" and the receiver has not yet answered) decides nothing at
+all while paused: no rung of any of its ladders is sent, skipped or held, so none is lost. When the
+pause ends with the claim still open, or the claim is rejected, the next call sees those rungs again
+and the usual rule applies: the latest due rung goes out, the earlier ones are recorded as skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -122,16 +127,21 @@ def decide(
     workdays: WorkCalendar,
     intake_checked_on: date | None = None,
     intake_guard: bool = False,
+    paused: Set[int] = frozenset(),
 ) -> Outcome:
     """The rungs to decide now. ``ledger`` holds (obligation id, series, stage, occurrence) of every
     rung already decided; ``intake_checked_on`` is the day of the last successful register import,
-    and with ``intake_guard`` late stages wait until an import has run after the effective deadline."""
+    and with ``intake_guard`` late stages wait until an import has run after the effective deadline.
+    ``paused``: ids of obligations whose ladder is paused today by an open "Đã gửi" claim (the caller
+    works out which pauses still cover today): nothing is decided for them."""
     if not in_send_window(now, policy, workdays):
         return Outcome((), ())
     today = now.date()
     decisions: list[Decision] = []
     held: list[Held] = []
     for case in cases:
+        if case.obligation_id in paused:
+            continue
         ladder = _ladder(case, policy)
         if ladder is None:
             continue

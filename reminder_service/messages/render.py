@@ -118,6 +118,19 @@ def render_reminder(ctx: ReminderContext, stage: str, channel: str) -> Rendered:
     return _render_channel(f"reminders/{channel}/{stage}.j2", channel, {"ctx": ctx})
 
 
+def render_claim(kind: str, channel: str, ctx: object) -> Rendered:
+    """A message about a "Đã gửi" claim for one person: ``kind`` "claimed" (to the receiver) or "rejected"
+    (to the claimant); ``ctx`` a ``reminder_service.bot.claim_messages.ClaimNotice``."""
+    if not _TEMPLATE_NAME.match(kind):
+        raise UnknownTemplateError(kind)
+    return _render_channel(f"claims/{channel}/{kind}.j2", channel, {"ctx": ctx})
+
+
+def render_claim_reply(outcome: str, values: dict[str, Any]) -> str:
+    """The short plain-text answer to whoever pressed a claim button, for ``outcome`` (see claims/reply.j2)."""
+    return " ".join(_render("claims/reply.j2", outcome, False, values).split())
+
+
 def render_digest(
     channel: str,
     *,

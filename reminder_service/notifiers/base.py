@@ -5,10 +5,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+# Inline buttons under a Telegram message: rows of (label, callback data). Other channels ignore them.
+Buttons = tuple[tuple[tuple[str, str], ...], ...]
+
 
 @dataclass(frozen=True)
 class OutgoingMessage:
-    """A rendered message for one person on one channel; ``key`` is the outbox dedupe key."""
+    """A rendered message for one person on one channel; ``key`` is the outbox dedupe key; ``buttons``
+    only Telegram shows (an inline keyboard), e-mail and the console leave them out or just name them."""
 
     key: str
     channel: str
@@ -17,6 +21,7 @@ class OutgoingMessage:
     subject: str
     text: str
     html: str
+    buttons: Buttons = ()
 
 
 class TransportError(Exception):

@@ -30,7 +30,11 @@ def describe(message: OutgoingMessage) -> str:
     if message.subject:
         head += f": {message.subject}"
     rule = "─" * 72
-    return f"{rule}\n{head}\n\n{message.text.rstrip()}\n"
+    block = f"{rule}\n{head}\n\n{message.text.rstrip()}\n"
+    if message.channel == "telegram" and message.buttons:
+        # What the chat shows under the message, one line per row of buttons: "[Đã gửi] [Chi tiết]".
+        block += "\n" + "\n".join(" ".join(f"[{label}]" for label, _ in row) for row in message.buttons) + "\n"
+    return block
 
 
 class ConsoleNotifier(Notifier):

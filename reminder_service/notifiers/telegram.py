@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Mapping
 from datetime import timedelta
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -29,7 +29,7 @@ from telegram.warnings import PTBDeprecationWarning
 from reminder_service.config import TelegramSettings
 from reminder_service.errors import UserError
 from reminder_service.logs import REDACTED
-from reminder_service.notifiers.base import Notifier, OutgoingMessage, TransportError
+from reminder_service.notifiers.base import Buttons, Notifier, OutgoingMessage, TransportError
 from reminder_service.secrets import TELEGRAM_TOKEN, read_secret
 
 # PTB 22.2+ deprecates integer time periods: RetryAfter warns in its own constructor (so every 429 warns,
@@ -164,6 +164,12 @@ def _chat_id(address: str) -> int | str:
     return int(address) if re.fullmatch(r"-?\d+", address) else address
 
 
+def inline_keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
+    """Rows of (label, callback data) as Telegram's inline keyboard; None for no buttons."""
+    rows = [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in buttons if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
 def _retry_seconds(exc: RetryAfter) -> float:
     # A timedelta under PTB_TIMEDELTA; an int (with a warning) if the operator switched that off.
     with warnings.catch_warnings():
@@ -210,6 +216,7 @@ class TelegramNotifier(Notifier):
         except ValueError as exc:
             raise TransportError(f"Telegram: {exc}", permanent=True) from None
         chat_id = _chat_id(message.address)
+        keyboard = inline_keyboard(message.buttons)
         done = self._delivered.pop(message.key, 0)
         try:
             async with self._ready:  # a bot closed after the last batch reopens its HTTP client here
@@ -218,7 +225,10 @@ class TelegramNotifier(Notifier):
             for index in range(first, len(parts)):
                 if index > first:
                     await asyncio.sleep(self._part_interval)
-                await self._bot.send_message(chat_id, parts[index], parse_mode=ParseMode.HTML,
+                # The buttons answer the whole message, so they go under its last part: where the reader
+                # finishes, on the newest message in the chat (as the chat bot's own replies place them).
+                markup = keyboard if index == len(parts) - 1 else None
+                await self._bot.send_message(chat_id, parts[index], parse_mode=ParseMode.HTML, reply_markup=markup,
                                              link_preview_options=LinkPreviewOptions(is_disabled=True))
                 done = index + 1
         except TelegramError as exc:

@@ -273,7 +273,8 @@ class Dispatcher:
                 return Outcome(row, "release", now)
             turn = self._limiter.delay(row.channel, row.address)
             return Outcome(row, "release", now, next_attempt_at=now + timedelta(seconds=turn) if turn else None)
-        message = OutgoingMessage(row.key, row.channel, row.address, row.recipient, row.subject, row.text, row.html)
+        message = OutgoingMessage(row.key, row.channel, row.address, row.recipient, row.subject, row.text, row.html,
+                                  row.buttons)
         try:
             try:
                 async with gate:

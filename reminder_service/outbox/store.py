@@ -9,6 +9,7 @@ These functions are synchronous; the dispatcher runs them in a worker thread.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,12 +18,42 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Engine, and_, insert, or_, select, update
 
 from reminder_service.db.models import DeliveryAttempt, OutboxMessage, Person, table_of
+from reminder_service.notifiers.base import Buttons
 
 OUTBOX = table_of(OutboxMessage)
 ATTEMPTS = table_of(DeliveryAttempt)
 PEOPLE = table_of(Person)
 
 Kind = Literal["sent", "retry", "dead", "release"]
+
+
+def buttons_json(buttons: Buttons) -> str:
+    """The outbox ``buttons`` column: JSON rows of [label, callback data]; "" for none."""
+    rows = [[[label, data] for label, data in row] for row in buttons if row]
+    return json.dumps(rows, ensure_ascii=False) if rows else ""
+
+
+def parse_buttons(text: str | None) -> Buttons:
+    """The inverse of ``buttons_json``. Anything malformed yields no buttons: a message is still worth
+    delivering without its keyboard."""
+    try:
+        rows = json.loads(text) if text else []
+    except ValueError:
+        return ()
+    if not isinstance(rows, list):
+        return ()
+    parsed: list[tuple[tuple[str, str], ...]] = []
+    for row in rows:
+        if not isinstance(row, list):
+            return ()
+        buttons: list[tuple[str, str]] = []
+        for button in row:
+            if not (isinstance(button, list) and len(button) == 2 and all(isinstance(x, str) for x in button)):
+                return ()
+            buttons.append((button[0], button[1]))
+        if buttons:
+            parsed.append(tuple(buttons))
+    return tuple(parsed)
 
 
 @dataclass(frozen=True)
@@ -39,6 +70,7 @@ class Claimed:
     html: str
     attempts: int
     lease_until: datetime
+    buttons: Buttons = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +132,7 @@ class OutboxStore:
                 select(
                     OUTBOX.c.id, OUTBOX.c.dedupe_key, OUTBOX.c.channel, OUTBOX.c.address, PEOPLE.c.name,
                     OUTBOX.c.subject, OUTBOX.c.body_text, OUTBOX.c.body_html, OUTBOX.c.attempts,
+                    OUTBOX.c.buttons,
                 )
                 .select_from(OUTBOX.outerjoin(PEOPLE, PEOPLE.c.id == OUTBOX.c.person_id))
                 .where(OUTBOX.c.id.in_(won))
@@ -107,7 +140,7 @@ class OutboxStore:
         order = {row_id: i for i, row_id in enumerate(won)}
         claimed = [
             Claimed(r.id, r.dedupe_key, r.channel, r.address or "", r.name or "", r.subject or "",
-                    r.body_text or "", r.body_html or "", r.attempts, lease_until)
+                    r.body_text or "", r.body_html or "", r.attempts, lease_until, parse_buttons(r.buttons))
             for r in rows
         ]
         return sorted(claimed, key=lambda c: order[c.id])

@@ -1,0 +1,125 @@
+"""The messages a "Đã gửi" claim sends: to every receiver when a unit claims (with the buttons to confirm
+or reject), and to the claimant when the receiver rejects. Written to the outbox in the caller's
+transaction, so the claim and its messages are committed together or not at all.
+
+Nobody is messaged on a day off or at night: a row written outside the send window is due when the next
+one opens (the dispatcher honours ``next_attempt_at``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from calendars.workdays import WorkCalendar
+from reminder_service.bot.callbacks import claim_decision_buttons
+from reminder_service.clock import wall
+from reminder_service.db.chat import SubmissionClaim
+from reminder_service.db.models import Obligation, OutboxMessage, Person, table_of
+from reminder_service.escalation.decide import NO_ADDRESS, in_send_window
+from reminder_service.escalation.policy import CHANNEL_NAMES, Policy
+from reminder_service.messages.render import render_claim
+from reminder_service.outbox.store import buttons_json
+
+# The outbox ``stage`` of each kind of message, as the digest's delivery failures name them.
+CLAIM_STAGE = "claim"
+REJECTED_STAGE = "claim_rejected"
+
+
+@dataclass(frozen=True)
+class ClaimNotice:
+    """Everything a claim message says. The field names shared with ReminderContext let the templates
+    use the reminders' salutation and deadline phrases."""
+
+    office_name: str
+    recipient_name: str | None
+    recipient_role: str
+    unit_name: str
+    unit_kind: str
+    title: str
+    period: str
+    nominal_deadline: date | None
+    effective_deadline: date | None
+    claimant_name: str | None
+    claimant_role: str
+    claimed_at: datetime
+    pause_until: date
+    resume_on: date
+    # Named by the reminders' salutation for leadership only, who never receive these messages.
+    issuer: str = ""
+
+
+def next_send_time(now: datetime, policy: Policy, workdays: WorkCalendar) -> datetime:
+    """``now`` inside the send window; otherwise when the window next opens (Vietnamese wall time)."""
+    local = wall(now)
+    if in_send_window(local, policy, workdays):
+        return local
+    day = local.date()
+    if not (workdays.is_working_day(day) and local.time() < policy.send_from):
+        day = workdays.next_working_day(day)
+    return datetime.combine(day, policy.send_from)
+
+
+def notice(claim: SubmissionClaim, obligation: Obligation, claimant: Person | None, office_name: str,
+           workdays: WorkCalendar) -> ClaimNotice:
+    """The facts of one claim, addressed to nobody yet (``recipient_*`` set per person)."""
+    return ClaimNotice(
+        office_name=office_name, recipient_name=None, recipient_role="receiver", unit_name=obligation.unit.name,
+        unit_kind=obligation.unit.kind, title=obligation.title, period=obligation.period,
+        nominal_deadline=obligation.nominal_deadline, effective_deadline=obligation.effective_deadline,
+        claimant_name=claimant.name if claimant is not None else None,
+        claimant_role=claimant.role if claimant is not None else "",
+        claimed_at=claim.claimed_at, pause_until=claim.pause_until,
+        resume_on=workdays.next_working_day(claim.pause_until),
+    )
+
+
+def _rows(people: Sequence[Person], facts: ClaimNotice, kind: str, key: str, claim: SubmissionClaim,
+          stage: str, due: datetime, stamp: datetime) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for person in people:
+        addressed = replace(facts, recipient_name=person.name, recipient_role=person.role)
+        for channel in (c for c in person.channels.split(",") if c in CHANNEL_NAMES):
+            address = person.email if channel == "email" else person.telegram_chat_id
+            text = render_claim(kind, channel, addressed) if address else None
+            buttons = claim_decision_buttons(claim.id) if kind == "claimed" and channel == "telegram" else ()
+            rows.append({
+                "dedupe_key": f"{key}:{claim.id}:p{person.id}:{channel}", "obligation_id": claim.obligation_id,
+                "stage": stage, "person_id": person.id, "channel": channel, "address": address or "",
+                "subject": text.subject if text else "", "body_text": text.text if text else "",
+                "body_html": text.html if text else "", "buttons": buttons_json(buttons) if text else "",
+                "state": "pending" if text else "skipped", "attempts": 0, "next_attempt_at": due,
+                "last_error": None if text else NO_ADDRESS[channel], "created_at": stamp,
+            })
+    return rows
+
+
+def _write(session: Session, rows: list[dict[str, Any]]) -> int:
+    if rows:
+        session.execute(insert(table_of(OutboxMessage)), rows)
+    return sum(1 for row in rows if row["state"] == "pending")
+
+
+def tell_receivers(session: Session, claim: SubmissionClaim, facts: ClaimNotice, now: datetime, policy: Policy,
+                   workdays: WorkCalendar) -> int:
+    """Every active receiver hears of the claim on each of their channels; returns the messages to send
+    (a channel without an address is recorded as skipped, as for reminders, so the digest lists it)."""
+    receivers = session.scalars(select(Person).where(Person.role == "receiver", Person.active.is_(True))
+                                .order_by(Person.id)).all()
+    due = next_send_time(now, policy, workdays)
+    return _write(session, _rows(receivers, facts, "claimed", "claim", claim, CLAIM_STAGE, due, wall(now)))
+
+
+def tell_claimant(session: Session, claim: SubmissionClaim, facts: ClaimNotice, now: datetime, policy: Policy,
+                  workdays: WorkCalendar) -> int:
+    """The person who claimed hears that the report has not arrived (nobody, if they left meanwhile)."""
+    claimant = session.get(Person, claim.person_id) if claim.person_id is not None else None
+    if claimant is None or not claimant.active:
+        return 0
+    due = next_send_time(now, policy, workdays)
+    return _write(session, _rows([claimant], facts, "rejected", "claimno", claim, REJECTED_STAGE, due, wall(now)))
