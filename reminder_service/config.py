@@ -66,6 +66,13 @@ class TelegramSettings:
     # Only tests and self-hosted Bot API servers change this.
     base_url: str = "https://api.telegram.org/bot"
     bot_username: str | None = None
+    # The bot answers commands and buttons inside `run` when Telegram is enabled; false: reminders only.
+    chat_bot: bool = True
+    # Polling by default; with a URL, Telegram pushes updates to it (HTTPS through the office's proxy,
+    # which forwards to webhook_listen:webhook_port). The secret comes from the environment.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ _SECTIONS: dict[str, set[str]] = {
     "office": {"name"},
     "status": {"due_soon_working_days"},
     "email": {"host", "port", "security", "username", "from_address", "from_name", "timeout_seconds"},
-    "telegram": {"enabled", "base_url", "bot_username"},
+    "telegram": {"enabled", "base_url", "bot_username", "chat_bot", "webhook_url", "webhook_listen", "webhook_port"},
     "delivery": {"jsonl"},
     "register": {"watch_dir"},
     "escalation": ESCALATION_KEYS,
@@ -147,6 +154,10 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             enabled=reader.boolean(telegram, "telegram", "enabled", False),
             base_url=reader.text(telegram, "telegram", "base_url") or "https://api.telegram.org/bot",
             bot_username=reader.text(telegram, "telegram", "bot_username"),
+            chat_bot=reader.boolean(telegram, "telegram", "chat_bot", True),
+            webhook_url=_webhook_url(reader, telegram),
+            webhook_listen=reader.text(telegram, "telegram", "webhook_listen") or "127.0.0.1",
+            webhook_port=reader.integer(telegram, "telegram", "webhook_port", 8443, 1, 65535),
         ),
         outbox_jsonl=(base / jsonl) if jsonl else None,
         watch_dir=(base / watch_dir) if watch_dir else None,
@@ -158,6 +169,13 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             extra_working_days=reader.dates(calendar, "calendar", "extra_working_days"),
         ),
     )
+
+
+def _webhook_url(reader: _Reader, telegram: dict[str, Any]) -> str | None:
+    url = reader.text(telegram, "telegram", "webhook_url")
+    if url is not None and not url.startswith("https://"):
+        reader.fail('[telegram].webhook_url phải là địa chỉ https://…, ví dụ "https://cchc.example.gov.vn/telegram"')
+    return url
 
 
 def _read(path: Path) -> dict[str, Any]:

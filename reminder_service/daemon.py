@@ -1,4 +1,4 @@
-"""The daemon: one asyncio process running the scheduler's jobs (and, later, the chat bot).
+"""The daemon: one asyncio process running the scheduler's jobs and the chat bot.
 
 Jobs: the reconcile tick (decide what is due, write the outbox, daily digest and weekly summary),
 the dispatcher, the incoming-register folder, and obligations sync for this year and next. Database
@@ -9,6 +9,7 @@ in-flight sends finish, hand claimed-but-unsent messages back, exit 0.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,12 +20,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from reminder_service.app import App
 from reminder_service.audit import Actor
+from reminder_service.bot.service import ChatBot
 from reminder_service.clock import TIMEZONE, wall
 from reminder_service.escalation.policy import Policy
 from reminder_service.messages.summary import IntakeState
 from reminder_service.notifiers.base import Notifier
 from reminder_service.obligations import sync_obligations
 from reminder_service.outbox.dispatch import Dispatcher, DispatchReport
+from reminder_service.outbox.ratelimit import RateLimiter
 from reminder_service.reconcile import TickReport, load_recipients, tick
 from reminder_service.reminders import TemplateRenderer
 from reminder_service.summaries import write_summaries
@@ -43,13 +46,18 @@ class Intervals:
 
 class Daemon:
     def __init__(self, app: App, notifiers: Mapping[str, Notifier], *, clock: Callable[[], datetime],
-                 policy: Policy | None = None, intervals: Intervals = Intervals()) -> None:
+                 policy: Policy | None = None, intervals: Intervals = Intervals(),
+                 bot: Callable[[RateLimiter], ChatBot | None] | None = None) -> None:
+        """``bot`` builds the chat bot (or none) around the limiter the dispatcher uses, so reminders
+        and answers together stay within Telegram's limits."""
         self.app = app
         self.notifiers = notifiers
         self.clock = clock
         self.policy = policy or app.config.escalation
         self.intervals = intervals
-        self.dispatcher = Dispatcher(app, notifiers, clock)
+        limiter = RateLimiter()
+        self.dispatcher = Dispatcher(app, notifiers, clock, limiter=limiter)
+        self.bot = bot(limiter) if bot is not None else None
         self._stop = asyncio.Event()
         self._dispatching: asyncio.Task[DispatchReport] | None = None
 
@@ -116,6 +124,18 @@ class Daemon:
         delivered = await self.dispatch()
         return report, delivered
 
+    async def keep_bot(self) -> None:
+        """Start the chat bot if it is not running: Telegram unreachable at start-up (or a bad token)
+        must not keep the reminders from going out, so the bot is retried every minute."""
+        if self.bot is None or self.bot.started or self._stop.is_set():
+            return
+        try:
+            await self.bot.start()
+        except Exception as exc:
+            log.error("bot_start_failed", error=f"{exc.__class__.__name__}: {exc}")
+            with contextlib.suppress(Exception):
+                await self.bot.stop()
+
     def stop(self) -> None:
         if self._stop.is_set():
             return  # a second Ctrl+C while stopping changes nothing
@@ -139,6 +159,8 @@ class Daemon:
                           seconds=self.intervals.tick_seconds, next_run_time=first, **common)
         scheduler.add_job(self._guarded, "interval", args=("dispatch", self.dispatch),
                           seconds=self.intervals.dispatch_seconds, next_run_time=first, **common)
+        if self.bot is not None:
+            scheduler.add_job(self.keep_bot, "interval", seconds=60, next_run_time=first, **common)
         scheduler.start()
         log.info("daemon_started", tick_seconds=self.intervals.tick_seconds,
                  channels=sorted(self.notifiers))
@@ -146,6 +168,8 @@ class Daemon:
             await self._stop.wait()
         finally:
             scheduler.shutdown(wait=False)
+            if self.bot is not None and self.bot.started:
+                await self.bot.stop()
             # A dispatch under way finishes its in-flight sends and hands the rest back.
             if self._dispatching is not None and not self._dispatching.done():
                 await asyncio.wait([self._dispatching])

@@ -11,6 +11,7 @@ from reminder_service.errors import UserError
 
 TELEGRAM_TOKEN = "REMINDER_SERVICE_TELEGRAM_TOKEN"
 SMTP_PASSWORD = "REMINDER_SERVICE_SMTP_PASSWORD"
+TELEGRAM_WEBHOOK_SECRET = "REMINDER_SERVICE_TELEGRAM_WEBHOOK_SECRET"
 
 
 def read_secret(name: str, environ: Mapping[str, str] | None = None) -> str | None:

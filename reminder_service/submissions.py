@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from reminder_service import audit
@@ -103,6 +103,23 @@ def waive(session: Session, obligation: Obligation, reason: str, actor: Actor, n
     obligation.waived_reason = why
     obligation.waived_at = wall(now)
     audit.record(session, actor, now, "obligation_waived", _subject(obligation), reason=why)
+
+
+def revert_submission(session: Session, submission_id: int, actor: Actor, now: datetime) -> Submission | None:
+    """Undo a recorded submission (kept as "reverted" for history); None when it is no longer accepted,
+    e.g. undone already or marked incomplete since. Compare-and-set, so two undos act once."""
+    changed = session.execute(
+        update(Submission).where(Submission.id == submission_id, Submission.state == "accepted")
+        .values(state="reverted", marked_at=wall(now))
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    submission = session.get(Submission, submission_id)
+    assert submission is not None
+    session.refresh(submission)
+    audit.record(session, actor, now, "submission_reverted", _subject(submission.obligation),
+                 submission_id=submission.id)
+    return submission
 
 
 def _subject(obligation: Obligation) -> str:

@@ -119,7 +119,8 @@ def test_unknown_command(text: str, message: str) -> None:
 
 def test_command_table() -> None:
     assert [command.key for command in COMMANDS] == [
-        "overdue", "status", "upcoming", "unit", "submitted", "undo", "mine", "calendar", "help", "start"]
+        "overdue", "status", "upcoming", "unit", "submitted", "undo", "mine", "calendar", "help", "register_group",
+        "start"]
     names = [name for command in COMMANDS for name in command.names]
     assert len(names) == len(set(names))
     for command in COMMANDS:

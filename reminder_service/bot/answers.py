@@ -135,19 +135,6 @@ def _code(obligation: str | None) -> str | None:
     return code or None
 
 
-def _scope_codes(session: Session, scope: Scope) -> frozenset[str] | None:
-    # The read side names units by code; a scope names them by id.
-    if scope.unit_ids is None:
-        return None
-    if not scope.unit_ids:
-        return frozenset()
-    return frozenset(session.scalars(select(Unit.code).where(Unit.id.in_(scope.unit_ids))))
-
-
-def _in_scope(rows: Iterable[StatusRow], codes: frozenset[str] | None) -> list[StatusRow]:
-    return list(rows) if codes is None else [row for row in rows if row.unit in codes]
-
-
 def _groups(rows: Iterable[StatusRow]) -> list[Group]:
     """Rows by report, oldest deadline first, keeping the read side's order of units within each."""
     grouped: dict[tuple[int, str, str, date | None, date | None], list[StatusRow]] = {}
@@ -174,8 +161,7 @@ def overdue_answer(session: Session, workdays: WorkCalendar, today: date, scope:
     code = _code(obligation)
     if refusal := _refusal(session, code, None, today):
         return refusal
-    rows = overdue_rows(session, Filters(as_of=today, obligation=code), workdays, due_soon)
-    rows = _in_scope(rows, _scope_codes(session, scope))
+    rows = overdue_rows(session, Filters(as_of=today, obligation=code, units=scope.unit_ids), workdays, due_soon)
     return render_answer("overdue", as_of=as_of_line(today), obligation=code, groups=_groups(rows),
                          reports=len(rows), units=len({row.unit for row in rows}))
 
@@ -186,8 +172,8 @@ def status_answer(session: Session, workdays: WorkCalendar, today: date, scope: 
     code = _code(obligation)
     if refusal := _refusal(session, code, year, today):
         return refusal
-    rows = status_rows(session, Filters(as_of=today, year=year, obligation=code), workdays, due_soon)
-    rows = _in_scope(rows, _scope_codes(session, scope))
+    rows = status_rows(session, Filters(as_of=today, year=year, obligation=code, units=scope.unit_ids), workdays,
+                       due_soon)
     return render_answer("status", as_of=as_of_line(today), year=year, obligation=code, groups=_groups(rows))
 
 
@@ -204,9 +190,10 @@ def upcoming_answer(session: Session, workdays: WorkCalendar, today: date, scope
     ).all()
     rows: list[StatusRow] = []
     for year, code in sorted(reports):
-        rows += status_rows(session, Filters(as_of=today, year=year, obligation=code), workdays, due_soon)
+        rows += status_rows(session, Filters(as_of=today, year=year, obligation=code, units=scope.unit_ids),
+                            workdays, due_soon)
     # A report's dates differ between kinds of unit (the monitors' annual report): each row is checked.
-    rows = [row for row in _in_scope(rows, _scope_codes(session, scope))
+    rows = [row for row in rows
             if _within(row.nominal_deadline, today, end) or _within(row.effective_deadline, today, end)]
     return render_answer("upcoming", today=today, end=end, days=days, groups=_groups(rows),
                          own=scope.unit_ids is not None)
@@ -255,8 +242,6 @@ def unit_answer(session: Session, workdays: WorkCalendar, today: date, unit_id: 
     unit = session.execute(select(Unit.code, Unit.name, Unit.kind, Unit.active).where(Unit.id == unit_id)).first()
     if unit is None or not unit.active:
         return render_answer("unit", unit=None, year=year, as_of=as_of_line(today), rows=(), head=None)
-    # The kind filter spares the other kind's units; the read side has no filter by unit.
-    rows = [row for row in status_rows(session, Filters(as_of=today, year=year, kind=unit.kind), workdays, due_soon)
-            if row.unit == unit.code]
+    rows = status_rows(session, Filters(as_of=today, year=year, units=frozenset({unit_id})), workdays, due_soon)
     head = rows[0].unit_head if rows else None
     return render_answer("unit", unit=unit, year=year, as_of=as_of_line(today), rows=rows, head=head)

@@ -9,6 +9,7 @@ import click
 
 from calendars.workdays import WorkCalendar
 from reminder_service import clock, logs
+from reminder_service.bot.wiring import build_chat_bot
 from reminder_service.channels import build_notifiers
 from reminder_service.cli.base import db_app_of
 from reminder_service.cli.submissions_cmd import parse_received
@@ -46,7 +47,8 @@ def run(ctx: click.Context, once: bool, at: str | None) -> None:
     def now() -> datetime:
         return moment if moment is not None else clock.now()
 
-    daemon = Daemon(app, notifiers, clock=now)
+    daemon = Daemon(app, notifiers, clock=now,
+                    bot=None if once else (lambda limiter: build_chat_bot(app, now, limiter)))
     policy = daemon.policy
     if once:
         async def one_pass() -> tuple[TickReport, DispatchReport]:

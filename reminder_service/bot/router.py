@@ -1,0 +1,200 @@
+"""The bot's logic for a text message: who is asking, may they, what the command answers; every command
+audit-logged, allowed or refused. Reads and writes go through the same code as the CLI (read side,
+submissions, linking). Button presses are in ``presses``; shared answering in ``answering``.
+
+Nothing here raises to the caller for a person's input: a bad command gets a Vietnamese explanation.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+import structlog
+from sqlalchemy.orm import Session
+
+from reminder_service import audit
+from reminder_service.app import App
+from reminder_service.bot import answering, recording
+from reminder_service.bot.access import Caller, group_open, identify
+from reminder_service.bot.answers import find_units, unit_matches_answer
+from reminder_service.bot.answers_calendar import help_answer
+from reminder_service.bot.commands import HELP, CommandError, Invocation, parse_invocation
+from reminder_service.bot.linking import (
+    link_reply,
+    person_for_chat,
+    redeem,
+    register_group,
+    unregister_group,
+)
+from reminder_service.bot.periods import (
+    parse_calendar,
+    parse_overdue,
+    parse_status,
+    parse_unit,
+    parse_upcoming,
+)
+from reminder_service.bot.presses import on_callback
+from reminder_service.bot.replies import CallbackOutcome, ChatRef, Reply
+from reminder_service.clock import wall
+from reminder_service.readside import known_codes
+
+log = structlog.get_logger(__name__)
+
+NOT_LINKED = ("Tài khoản Telegram này chưa được liên kết với hệ thống nhắc việc báo cáo.\n"
+              "Đề nghị liên hệ {office} để nhận mã liên kết, rồi gửi <code>/start &lt;mã&gt;</code> cho bot.")
+GROUP_NOT_REGISTERED = ("Nhóm này chưa được đăng ký với bot. Cán bộ {office} gửi /dangky trong nhóm để đăng ký; "
+                        "sau đó các thành viên đã liên kết tài khoản dùng được các lệnh.")
+NOT_PERMITTED = "Lệnh /{name} không thuộc quyền của ông/bà. Gõ " + HELP + " để xem các lệnh ông/bà dùng được."
+NOT_A_COMMAND = "Bot nhận các lệnh bắt đầu bằng dấu “/”. Gõ " + HELP + " để xem các lệnh."
+
+
+class Router:
+    def __init__(self, app: App, bot_username: str) -> None:
+        self.app = app
+        self.bot_username = bot_username
+        self.office = app.config.office_name
+
+    # -- text ---------------------------------------------------------------------------------------
+
+    def on_text(self, chat: ChatRef, text: str, now: datetime) -> list[Reply]:
+        try:
+            invocation: Invocation | None = parse_invocation(text, self.bot_username)
+            problem: CommandError | None = None
+        except CommandError as exc:
+            invocation, problem = None, exc
+        with self.app.session() as session:
+            caller = identify(session, chat)
+            if invocation is None and problem is None:
+                # Chatter in a group is not for us; in a private chat, say how to talk to the bot.
+                if not chat.private:
+                    return []
+                return [Reply(NOT_A_COMMAND if caller else self._not_linked())]
+            name = invocation.name if invocation else "?"
+            command = invocation.command if invocation else "unknown"
+            if invocation is not None and invocation.command == "start":
+                return [self._start(session, chat, caller, invocation, now)]
+            if invocation is not None and invocation.command == "register_group" and not chat.private:
+                return [self._register_group(session, chat, invocation, now)]
+            if not group_open(session, chat):
+                self._audit(session, chat, caller, command, name, now, allowed=False, reason="group_not_registered")
+                return [Reply(GROUP_NOT_REGISTERED.format(office=html.escape(self.office)))]
+            if caller is None:
+                self._audit(session, chat, None, command, name, now, allowed=False, reason="not_linked")
+                return [Reply(self._not_linked())]
+            if problem is not None:
+                self._audit(session, chat, caller, command, name, now, allowed=False, reason="unknown_command")
+                return [Reply(html.escape(problem.message))]
+            assert invocation is not None
+            if not caller.may(invocation.command):
+                self._audit(session, chat, caller, command, name, now, allowed=False, reason="role")
+                return [Reply(NOT_PERMITTED.format(name=html.escape(name)))]
+            try:
+                replies = self._answer(session, chat, caller, invocation, now)
+            except CommandError as exc:
+                self._audit(session, chat, caller, command, name, now, allowed=True, reason="invalid_arguments")
+                return [Reply(html.escape(exc.message))]
+            self._audit(session, chat, caller, command, name, now, allowed=True)
+            return replies
+
+    def on_callback(self, chat: ChatRef, data: str, now: datetime) -> CallbackOutcome:
+        with self.app.session() as session:
+            if not group_open(session, chat):
+                return CallbackOutcome(notice="Nhóm này chưa được đăng ký với bot.")
+            caller = identify(session, chat)
+            if caller is None:
+                return CallbackOutcome(notice="Tài khoản Telegram này chưa được liên kết với hệ thống.")
+            outcome = on_callback(self.app, session, chat, caller, data, now)
+            audit.record(session, audit.Actor(caller.name, "telegram"), now, "bot_button", data[:64],
+                         chat_id=chat.chat_id, person_id=caller.person_id)
+            return outcome
+
+    # -- commands -----------------------------------------------------------------------------------
+
+    def _answer(self, session: Session, chat: ChatRef, caller: Caller, invocation: Invocation,
+                now: datetime) -> list[Reply]:
+        today = wall(now).date()
+        args, command = invocation.args, invocation.command
+        if command == "help":
+            return answering.paged(session, chat, caller, "help", {}, help_answer(caller.role, office_name=self.office),
+                                   now)
+        if command == "calendar":
+            return self._show(session, chat, caller, "calendar", {"year": parse_calendar(args, today)}, now)
+        if command == "overdue":
+            parsed = parse_overdue(args, known_codes(session, None, today))
+            return self._show(session, chat, caller, "overdue", {"obligation": parsed.obligation}, now)
+        if command == "status":
+            status = parse_status(args, known_codes(session, None, today), today)
+            return self._show(session, chat, caller, "status", {"obligation": status.obligation, "year": status.year},
+                              now)
+        if command == "upcoming":
+            return self._show(session, chat, caller, "upcoming", {"days": parse_upcoming(args)}, now)
+        if command == "unit":
+            return self._unit(session, chat, caller, parse_unit(args), now)
+        if command == "mine":
+            if caller.unit_id is None:
+                return [Reply("Ông/bà không thuộc đơn vị báo cáo nào. Gõ " + HELP + " để xem các lệnh dùng được.")]
+            return self._show(session, chat, caller, "unit", {"unit_id": caller.unit_id, "year": today.year}, now)
+        if command == "submitted":
+            return [recording.propose(self.app, session, chat, caller, args, now)]
+        if command == "undo":
+            return [recording.undo(session, caller, now)]
+        if command == "register_group":
+            return [Reply("Lệnh /dangky dùng trong nhóm trò chuyện cần đăng ký, không dùng trong trò chuyện riêng.")]
+        raise CommandError(f"Lệnh /{invocation.name} chưa được hỗ trợ. Gõ {HELP} để xem các lệnh.")
+
+    def _show(self, session: Session, chat: ChatRef, caller: Caller, kind: str, params: dict[str, object],
+              now: datetime) -> list[Reply]:
+        answer = answering.build(self.app, session, caller, kind, params, wall(now).date())
+        return answering.paged(session, chat, caller, kind, params, answer, now)
+
+    def _unit(self, session: Session, chat: ChatRef, caller: Caller, query: str, now: datetime) -> list[Reply]:
+        matches = find_units(session, query, caller.scope)
+        if len(matches) == 1:
+            return self._show(session, chat, caller, "unit", {"unit_id": matches[0].id, "year": wall(now).year}, now)
+        answer = unit_matches_answer(query, matches)
+        buttons = tuple(((f"{m.code} – {m.name}"[:60], answering.unit_button(m.id)),) for m in matches[:10])
+        reply = answering.paged(session, chat, caller, "matches", {}, answer, now)[0]
+        return [Reply(reply.text, buttons if len(matches) > 1 else ())]
+
+    def _start(self, session: Session, chat: ChatRef, caller: Caller | None, invocation: Invocation,
+               now: datetime) -> Reply:
+        code = invocation.rest.strip()
+        if code:
+            result = redeem(session, chat.chat_id, code, now, chat_type=chat.chat_type)
+            self._audit(session, chat, caller, "start", invocation.name, now, allowed=result.outcome == "linked",
+                        reason=result.outcome)
+            return Reply(html.escape(link_reply(result, self.office)))
+        self._audit(session, chat, caller, "start", invocation.name, now, allowed=caller is not None)
+        if caller is None:
+            return Reply(self._not_linked())
+        return Reply(f"Kính chào ông/bà {html.escape(caller.name)}. Gõ {HELP} để xem các lệnh ông/bà dùng được.")
+
+    def _register_group(self, session: Session, chat: ChatRef, invocation: Invocation, now: datetime) -> Reply:
+        person = person_for_chat(session, chat.user_id)
+        caller = identify(session, chat)
+        if person is None or caller is None or not caller.may("register_group"):
+            self._audit(session, chat, caller, "register_group", invocation.name, now, allowed=False, reason="role")
+            return Reply(f"Chỉ cán bộ {html.escape(self.office)} đã liên kết tài khoản mới đăng ký được nhóm.")
+        if invocation.args[:1] and invocation.args[0].casefold() in {"huy", "hủy"}:
+            removed = unregister_group(session, chat.chat_id, person, now)
+            self._audit(session, chat, caller, "register_group", invocation.name, now, allowed=True, reason="removed")
+            return Reply("Đã hủy đăng ký nhóm này." if removed else "Nhóm này chưa được đăng ký.")
+        register_group(session, chat.chat_id, chat.title, person, now)
+        self._audit(session, chat, caller, "register_group", invocation.name, now, allowed=True)
+        return Reply("Đã đăng ký nhóm này. Các thành viên đã liên kết tài khoản dùng được các lệnh "
+                     "theo quyền của mình; gõ " + HELP + " để xem.")
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def _not_linked(self) -> str:
+        return NOT_LINKED.format(office=html.escape(self.office))
+
+    def _audit(self, session: Session, chat: ChatRef, caller: Caller | None, command: str, name: str,
+               now: datetime, *, allowed: bool, reason: str | None = None) -> None:
+        actor = audit.Actor(caller.name if caller else f"chat {chat.user_id}", "telegram")
+        audit.record(session, actor, now, "bot_command", f"/{name}"[:255], command=command, chat_id=chat.chat_id,
+                     user_id=chat.user_id, person_id=caller.person_id if caller else None, allowed=allowed,
+                     reason=reason)
+        log.info("bot_command", command=command, chat_id=chat.chat_id, person_id=caller.person_id if caller else None,
+                 allowed=allowed, reason=reason)
