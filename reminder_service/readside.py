@@ -27,6 +27,8 @@ class Filters:
     year: int | None = None
     obligation: str | None = None
     kind: str | None = None
+    # Only these units (by id); None: every unit. A unit head's view reads just their unit.
+    units: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ def _conditions(filters: Filters, overdue_only: bool) -> list[ColumnElement[bool
         conditions.append(Obligation.code == filters.obligation.strip().lower())
     if filters.kind is not None:
         conditions.append(Unit.kind == filters.kind)
+    if filters.units is not None:
+        conditions.append(Unit.id.in_(sorted(filters.units)))
     if overdue_only:
         # Only these can be overdue or incomplete past the deadline on the as-of day.
         conditions += [Obligation.effective_deadline < filters.as_of, Obligation.waived_reason.is_(None),
@@ -179,6 +183,8 @@ def _unit_heads(session: Session, filters: Filters) -> dict[int, str]:
     )
     if filters.kind is not None:
         query = query.where(Unit.kind == filters.kind)
+    if filters.units is not None:
+        query = query.where(Unit.id.in_(sorted(filters.units)))
     heads: dict[int, str] = {}
     for unit_id, name in session.connection().execute(query):
         # A unit with two heads on record (a hand-over) is named by the first one entered.
