@@ -26,6 +26,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from reminder_service.bot.paging import MESSAGE_LIMIT, split_message
 from reminder_service.config import TelegramSettings
 from reminder_service.errors import UserError
 from reminder_service.logs import REDACTED
@@ -36,14 +37,8 @@ from reminder_service.secrets import TELEGRAM_TOKEN, read_secret
 # and fails under warnings-as-errors) unless the process opts in to timedelta values, as v23 will force.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-# Telegram's limit counts UTF-16 code units of the text after parsing; measuring the HTML source instead
-# errs on the safe side (tags and entities only ever shrink when parsed).
-MESSAGE_LIMIT = 4096
 # Parts of one long message go to the same chat; Telegram asks for at most one message a second there.
 PART_INTERVAL = 1.0
-# A tag, an entity or one character: a split never falls inside the first two.
-_TOKEN = re.compile(r"<[^<>]*>|&#?\w+;|.", re.DOTALL)
-_TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)")
 
 
 def escape(text: str) -> str:
@@ -52,74 +47,11 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _after(stack: list[tuple[str, str]], token: str) -> list[tuple[str, str]]:
-    """The open tags (name, opening tag) after ``token``."""
-    tag = _TAG.match(token) if token.startswith("<") else None
-    if tag is None:
-        return stack
-    name = tag.group(2).lower()
-    if not tag.group(1):
-        return [*stack, (name, token)]
-    for index in range(len(stack) - 1, -1, -1):
-        if stack[index][0] == name:
-            return stack[:index] + stack[index + 1:]
-    return stack
-
-
-def _closers(stack: list[tuple[str, str]]) -> str:
-    return "".join(f"</{name}>" for name, _ in reversed(stack))
-
-
 def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Cut Telegram HTML into parts of at most ``limit`` units, each valid on its own: cut at a line end
-    if one fits, else at a space, else between characters, never inside a tag or an entity; tags open
-    at a cut are closed there and reopened at the start of the next part."""
-    if _units(text) <= limit:
-        return [text]
-    tokens = _TOKEN.findall(text)
-    parts: list[str] = []
-    stack: list[tuple[str, str]] = []
-    start = 0
-    while start < len(tokens):
-        while start < len(tokens) and tokens[start].isspace():
-            start += 1
-        if start == len(tokens):
-            break
-        head = "".join(tag for _, tag in stack)
-        size, open_tags, end, has_text = _units(head), stack, start, False
-        newline_cut: tuple[int, list[tuple[str, str]]] | None = None
-        space_cut: tuple[int, list[tuple[str, str]]] | None = None
-        while end < len(tokens):
-            token = tokens[end]
-            after = _after(open_tags, token)
-            if size + _units(token) + _units(_closers(after)) > limit:
-                break
-            size, open_tags, end = size + _units(token), after, end + 1
-            has_text = has_text or not (token.startswith("<") or token.isspace())
-            if has_text and token == "\n":
-                newline_cut = (end, open_tags)
-            elif has_text and token.isspace():
-                space_cut = (end, open_tags)
-        if end == len(tokens):
-            if has_text:  # not just the closing tags left over from the last cut
-                parts.append(head + "".join(tokens[start:]) + _closers(open_tags))
-            break
-        if end == start:
-            raise ValueError("một thẻ HTML dài hơn giới hạn tin nhắn Telegram")
-        if not has_text:  # only tags and blanks fit: they show nothing, so move past them without a part
-            start, stack = end, open_tags
-            continue
-        end, open_tags = newline_cut or space_cut or (end, open_tags)
-        body = tokens[start:end]
-        while body and body[-1].isspace():
-            body.pop()
-        parts.append(head + "".join(body) + _closers(open_tags))
-        start, stack = end, open_tags
-    return parts
+    """Telegram HTML cut into parts each valid on its own and within Telegram's 4,096 UTF-16 units (the
+    one splitter the bot's answers use too); a blank text is one blank part, which Telegram refuses
+    as it should."""
+    return split_message(text, limit) or [text]
 
 
 class _TokenFilter(logging.Filter):
@@ -148,7 +80,7 @@ def _scrub(text: str, secrets: set[str]) -> str:
     return text
 
 
-def _guard_logs(token: str) -> None:
+def guard_logs(token: str) -> None:
     """httpx logs every request URL at INFO and PTB logs its base URL: both contain the token. Logger
     filters do not apply to records of child loggers, so every existing telegram logger gets one."""
     _FILTER.secrets.add(token)
@@ -188,7 +120,7 @@ class TelegramNotifier(Notifier):
         if bot is None and not token:
             raise ValueError("TelegramNotifier needs a token or a bot")
         self._token = bot.token if bot is not None else str(token)
-        _guard_logs(self._token)  # before Bot() logs its URL
+        guard_logs(self._token)  # before Bot() logs its URL
         self._owns_bot = bot is None
         self._bot = bot or Bot(self._token, base_url=base_url, request=HTTPXRequest(
             read_timeout=timeout, write_timeout=timeout, connect_timeout=timeout))
