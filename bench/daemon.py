@@ -26,7 +26,7 @@ from typing import Any
 import structlog
 from sqlalchemy import insert, select
 
-from bench import province
+from bench import bot, province
 from bench.province import QueryCounter, Row
 from reminder_service import logs
 from reminder_service.app import App
@@ -357,6 +357,7 @@ def measure(label: str, url: str, rows: list[Row], *, compare: bool) -> None:
     counter = QueryCounter(app.engine)
     try:
         ticks(label, app, counter, rows)
+        bot.answers(label, app, rows)
         year_simulation(label, app, rows)
         email_to_servers(label, app, rows, compare=compare)
         telegram_dispatch(label, app, rows, compare=compare)
