@@ -153,3 +153,35 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path: Path, sqlite_template: Path)
     assert process.returncode == 0, err
     assert "Đã dừng dịch vụ." in out
     assert "daemon_stopped" in err and "Traceback" not in err
+
+
+def test_the_running_daemon_answers_chat_commands_then_stops_cleanly(app: App, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`reminder-service run` with Telegram enabled polls for commands: the receiver asks /quahan from
+    the phone and gets the district's overdue list; SIGTERM stops the bot with the rest."""
+    receiver_chat = 7002
+    district(app, {**HEAD, "telegram_chat_id": str(HEAD_CHAT)}, {**RECEIVER, "telegram_chat_id": str(receiver_chat)})
+    with FakeBotApi(token=TOKEN) as bot:
+        config = _config(tmp_path, _free_port(), bot.base_url)
+        env = {**os.environ, "REMINDER_SERVICE_CONFIG": str(config), "REMINDER_SERVICE_TELEGRAM_TOKEN": TOKEN,
+               "REMINDER_SERVICE_DATABASE_URL": app.config.database_url}
+        process = subprocess.Popen([sys.executable, "-m", "reminder_service", "run"], cwd=ROOT, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert process.stdout is not None
+            assert "Dịch vụ đang chạy" in process.stdout.readline()
+            bot.wait_for_calls("getUpdates", timeout=30)
+            bot.push_message(receiver_chat, "/quahan")
+            deadline = time.monotonic() + 30
+            while not bot.sent(chat_id=receiver_chat) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            answers = [call.params["text"] for call in bot.sent(chat_id=receiver_chat)]
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert answers and "UBND xã An Bình" in answers[0]
+    assert process.returncode == 0, err
+    assert "bot_stopped" in err and "daemon_stopped" in err and "Traceback" not in err
+    assert TOKEN not in out + err
