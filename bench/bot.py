@@ -7,7 +7,7 @@ import statistics
 import time
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from bench.province import Row
 from reminder_service.app import App
@@ -26,7 +26,15 @@ def _p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[-1] if len(samples) >= 2 else samples[0]
 
 
+def analyze(app: App) -> None:
+    """Fresh planner statistics, as autovacuum (PostgreSQL) keeps them in a running office's database:
+    the province was bulk-loaded a moment ago, and stale statistics triple the read side's queries."""
+    with app.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE"))
+
+
 def answers(label: str, app: App, rows: list[Row]) -> None:
+    analyze(app)
     with app.session() as session:
         session.execute(update(Person).where(Person.role == "receiver").values(telegram_chat_id=RECEIVER_CHAT))
     router = Router(app, "bench_bot")

@@ -24,7 +24,7 @@ Stack = tuple[tuple[str, str], ...]  # open tags, outermost first: (name, the op
 
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it: characters beyond the Basic Multilingual Plane take two units."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _items(html: str) -> list[str]:
