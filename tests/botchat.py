@@ -19,7 +19,7 @@ from reminder_service.app import App
 from reminder_service.audit import Actor
 from reminder_service.bot.commands import menu
 from reminder_service.bot.router import Router
-from reminder_service.bot.service import ChatBot
+from reminder_service.bot.service import ChatBot, Webhook
 from reminder_service.db.models import Obligation, Person, Submission, Unit
 from reminder_service.obligations import sync_obligations
 from tests.fakes.bot_api import TOKEN, FakeBotApi
@@ -114,9 +114,9 @@ class Talk:
 
 
 @contextmanager
-def running_bot(app: App, api: FakeBotApi, now: datetime = NOW) -> Iterator[Talk]:
+def running_bot(app: App, api: FakeBotApi, now: datetime = NOW, webhook: Webhook | None = None) -> Iterator[Talk]:
     bot = ChatBot(TOKEN, Router(app, USERNAME), lambda: now, base_url=api.base_url, commands=menu(),
-                  poll_timeout=timedelta(seconds=1))
+                  poll_timeout=timedelta(seconds=1), webhook=webhook)
     loop = asyncio.new_event_loop()
     started, failed = threading.Event(), []
     stop = asyncio.Event()

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +16,7 @@ from sqlalchemy import select
 from reminder_service.app import App
 from reminder_service.audit import Actor
 from reminder_service.bot.linking import create_invite
+from reminder_service.bot.service import Webhook
 from reminder_service.db.chat import BotGroup, SubmissionClaim
 from reminder_service.db.models import AuditEntry, Obligation, Person, Submission, Unit
 from tests.botchat import (
@@ -254,3 +258,34 @@ def test_a_long_list_is_paged_with_buttons(app: App, bot_api: FakeBotApi) -> Non
         turned = talk.press(RECEIVER, following.group(1))
         assert turned.edits and "trang 2/" in turned.edits[0]
         assert all(len(call.params["text"]) <= 4096 for call in bot_api.calls("sendMessage"))
+
+
+def test_webhook_mode_answers_what_telegram_pushes_and_refuses_a_wrong_secret(app: App, bot_api: FakeBotApi) -> None:
+    build_district(app)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    hook = Webhook("https://cchc.example.gov.vn/telegram", "127.0.0.1", port, "bi-mat-webhook")
+    update = {"update_id": 1, "message": {
+        "message_id": 1, "date": 1615000000, "text": "/quahan", "chat": {"id": RECEIVER, "type": "private"},
+        "from": {"id": RECEIVER, "is_bot": False, "first_name": "Thanh"},
+        "entities": [{"type": "bot_command", "offset": 0, "length": 7}]}}
+
+    def push(secret: str) -> int:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/telegram", data=json.dumps(update).encode(),
+                                         headers={"Content-Type": "application/json",
+                                                  "X-Telegram-Bot-Api-Secret-Token": secret})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    with running_bot(app, bot_api, webhook=hook):
+        registered = bot_api.calls("setWebhook")[0].params
+        assert registered["url"] == hook.url and registered["secret_token"] == "bi-mat-webhook"
+        assert bot_api.calls("getUpdates") == []
+        assert push("doan-bua") == 403
+        assert push("bi-mat-webhook") == 200
+        [answer] = Talk._await(lambda: bot_api.sent(RECEIVER), 0, 1)
+    assert "UBND xã Phú Lộc" in plain(answer.params["text"])

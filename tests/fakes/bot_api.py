@@ -171,7 +171,8 @@ class FakeBotApi:
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getMe": lambda p: self.bot_user, "sendMessage": self._send_message,
             "editMessageText": self._edit_message_text, "getUpdates": self._get_updates,
-            "answerCallbackQuery": lambda p: True, "deleteWebhook": lambda p: True, "sendChatAction": lambda p: True,
+            "answerCallbackQuery": lambda p: True, "deleteWebhook": lambda p: True, "setWebhook": lambda p: True,
+            "sendChatAction": lambda p: True,
             "setMyCommands": self._set_my_commands, "getMyCommands": self._get_my_commands}
 
     # --- life cycle -------------------------------------------------------------------------------
