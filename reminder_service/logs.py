@@ -19,13 +19,29 @@ class Redactor:
     """Replaces every occurrence of a configured secret in any logged value, tracebacks included."""
 
     def __init__(self, secrets: list[str]) -> None:
-        self.secrets = [s for s in secrets if len(s) >= 6]
+        # Each secret also as a repr shows it inside an object's repr (quotes and backslashes escaped).
+        variants = {form for s in secrets if len(s) >= 6 for form in (s, repr(s)[1:-1])}
+        self.secrets = sorted(variants, key=len, reverse=True)
+
+    def _scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
 
     def _clean(self, value: Any) -> Any:
         if isinstance(value, str):
-            for secret in self.secrets:
-                value = value.replace(secret, REDACTED)
-        return value
+            return self._scrub(value)
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, dict):
+            return {self._clean(key): self._clean(item) for key, item in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self._clean(item) for item in value]
+        # An exception, a URL object…: the renderers print its repr, so that is what is checked; one
+        # that carries a secret is logged as its scrubbed repr.
+        text = repr(value)
+        cleaned = self._scrub(text)
+        return value if cleaned == text else cleaned
 
     def __call__(self, _logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
         if not self.secrets:
