@@ -38,6 +38,8 @@ class RootGroup(ViGroup):
         "today": "today_cmd:today",
         "simulate": "simulate_cmd:simulate_cmd",
         "preview": "preview_cmd:preview",
+        "health": "health_cmd:health",
+        "outbox": "outbox_cmd:outbox",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -81,8 +83,9 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     """Run a command and return its exit code; user errors are reported, never raised."""
     holder = AppHolder(None)
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="reminder-service",
-                 standalone_mode=False, obj=holder)
+        # Without standalone mode click returns, not raises, the code of a command's ctx.exit(N).
+        code = cli.main(args=list(argv) if argv is not None else None, prog_name="reminder-service",
+                        standalone_mode=False, obj=holder)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.UsageError as exc:
@@ -100,7 +103,7 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
         return _fail(f"Lỗi: {exc}")
     finally:
         holder.close()
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def main() -> None:
