@@ -49,6 +49,39 @@ class Redactor:
         return {key: self._clean(value) for key, value in event.items()}
 
 
+class _StderrHandler(logging.Handler):
+    """Writes to whatever sys.stderr is at the time, as the structlog loggers do."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:
+            self.handleError(record)
+
+
+# Libraries that log every request or job run at INFO: kept to warnings, or the journal drowns.
+_CHATTY = ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater", "tornado.access")
+
+
+def _bridge_stdlib(level: int, processors: list[Any]) -> None:
+    """python-telegram-bot, httpx, APScheduler and tornado log through the standard library: their lines
+    go through the same redaction and rendering, so the journal holds one format and no secret."""
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name,
+                           structlog.processors.TimeStamper(fmt="iso", utc=True)],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *processors],
+    )
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(handler)
+    handler = _StderrHandler()
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+
+
 def configure(*, json: bool | None = None, level: int = logging.INFO, environ: Mapping[str, str] | None = None) -> None:
     env = os.environ if environ is None else environ
     if json is None:
@@ -57,6 +90,7 @@ def configure(*, json: bool | None = None, level: int = logging.INFO, environ: M
     secrets = [s for s in (read_secret(TELEGRAM_TOKEN, env), read_secret(SMTP_PASSWORD, env)) if s]
     renderer: Any = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer(
         colors=False)
+    _bridge_stdlib(level, [structlog.processors.format_exc_info, Redactor(secrets), renderer])
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

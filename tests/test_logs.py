@@ -105,3 +105,26 @@ def test_secrets_from_files_are_redacted_too(capsys: pytest.CaptureFixture[str],
     structlog.get_logger("test").warning("outbox.notifier_error", error=f"{TOKEN} {PASSWORD}")
     err = capsys.readouterr().err
     assert TOKEN not in err and PASSWORD not in err and logs.REDACTED in err
+
+
+def test_library_log_records_become_redacted_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    """python-telegram-bot and httpx log through the standard library, URLs with the token included."""
+    import logging
+
+    logs.configure(environ={**JOURNAL, "REMINDER_SERVICE_TELEGRAM_TOKEN": TOKEN})
+    try:
+        logging.getLogger("telegram.ext.Application").warning("POST https://api.telegram.org/bot%s/getMe failed",
+                                                              TOKEN)
+        logging.getLogger("httpx").info("HTTP Request: POST https://api.telegram.org/bot%s/getUpdates", TOKEN)
+        try:
+            _fail(TOKEN, PASSWORD)
+        except RuntimeError:
+            logging.getLogger("apscheduler.executors").exception("job raised")
+    finally:
+        logging.getLogger().handlers = [h for h in logging.getLogger().handlers if type(h).__name__ != "_StderrHandler"]
+    err = capsys.readouterr().err
+    lines = _lines(err)
+    assert [line["logger"] for line in lines] == ["telegram.ext.Application", "apscheduler.executors"]  # httpx: quiet
+    assert lines[0]["level"] == "warning" and "[đã ẩn]" in str(lines[0]["event"])
+    assert "Traceback" in str(lines[1].get("exception", ""))
+    assert TOKEN not in err

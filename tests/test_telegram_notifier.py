@@ -197,6 +197,7 @@ def test_unreachable_server_and_timeouts_are_transient(bot_api: FakeBotApi) -> N
 
 def test_the_token_is_scrubbed_from_ptb_and_httpx_logs(bot_api: FakeBotApi, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # the service keeps httpx to warnings; see everything here
     deliver(bot_api, outgoing("<b>x</b>"))
     assert "/sendMessage" in caplog.text and "[đã ẩn]" in caplog.text
     assert TOKEN not in caplog.text
