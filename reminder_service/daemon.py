@@ -4,6 +4,10 @@ Jobs: the reconcile tick (decide what is due, write the outbox, daily digest and
 the dispatcher, the incoming-register folder, and obligations sync for this year and next. Database
 work runs in worker threads so the event loop stays responsive. SIGTERM or SIGINT: stop claiming, let
 in-flight sends finish, hand claimed-but-unsent messages back, exit 0.
+
+Several instances may share a PostgreSQL database (see leader.py): all of them dispatch, only the
+leader decides and runs the chat bot (Telegram serves getUpdates to one consumer only). Under systemd
+(``Type=notify``) the daemon reports READY, its role in STATUS, WATCHDOG pings and STOPPING.
 """
 
 from __future__ import annotations
@@ -14,15 +18,20 @@ import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.exc import IntegrityError
 
+from reminder_service import systemd
 from reminder_service.app import App
 from reminder_service.audit import Actor
 from reminder_service.bot.service import ChatBot
 from reminder_service.clock import TIMEZONE, wall
 from reminder_service.escalation.policy import Policy
+from reminder_service.leader import Election, Elector, Sole
 from reminder_service.messages.summary import IntakeState
 from reminder_service.notifiers.base import Notifier
 from reminder_service.obligations import sync_obligations
@@ -35,6 +44,27 @@ from reminder_service.watch import check_folder, last_import, set_state
 
 log = structlog.get_logger(__name__)
 SERVICE_ACTOR = Actor("reminder-service", "daemon")
+LEADER_JOBS = ("sync", "watch", "reconcile", "bot")
+T = TypeVar("T")
+STATUS_LEADER = "Phiên chính (leader): quyết định nhắc hạn, trả lời bot chat và gửi tin."
+STATUS_FOLLOWER = "Phiên dự phòng (follower): chỉ gửi tin; sẵn sàng tiếp quản khi phiên chính dừng."
+
+
+def _at_once() -> datetime:
+    # The scheduler runs on real time whatever the daemon's clock says: a first run time taken from a
+    # replayed clock would have it walk through every interval missed since then.
+    return datetime.now(ZoneInfo(TIMEZONE))
+
+
+async def _retried(name: str, job: Callable[[], T]) -> T:
+    """On PostgreSQL a pass may run beside the daemons (it takes no lock) and insert the same new row
+    (an obligation, the last-tick mark) in the same instant: the loser's transaction fails whole. The
+    winner has committed by then, so one more try reads its rows and goes on."""
+    try:
+        return await asyncio.to_thread(job)
+    except IntegrityError as exc:
+        log.info("job_retried_after_conflict", job=name, error=exc.__class__.__name__)
+        return await asyncio.to_thread(job)
 
 
 @dataclass(frozen=True)
@@ -47,9 +77,11 @@ class Intervals:
 class Daemon:
     def __init__(self, app: App, notifiers: Mapping[str, Notifier], *, clock: Callable[[], datetime],
                  policy: Policy | None = None, intervals: Intervals = Intervals(),
-                 bot: Callable[[RateLimiter], ChatBot | None] | None = None) -> None:
+                 bot: Callable[[RateLimiter], ChatBot | None] | None = None,
+                 elector: Elector | None = None) -> None:
         """``bot`` builds the chat bot (or none) around the limiter the dispatcher uses, so reminders
-        and answers together stay within Telegram's limits."""
+        and answers together stay within Telegram's limits. ``elector``: how this instance learns it
+        leads (leader.claim); none means it is the only instance."""
         self.app = app
         self.notifiers = notifiers
         self.clock = clock
@@ -58,8 +90,10 @@ class Daemon:
         limiter = RateLimiter()
         self.dispatcher = Dispatcher(app, notifiers, clock, limiter=limiter)
         self.bot = bot(limiter) if bot is not None else None
+        self.election = Election(elector or Sole(), self._lead, self._follow)
         self._stop = asyncio.Event()
         self._dispatching: asyncio.Task[DispatchReport] | None = None
+        self._scheduler: AsyncIOScheduler | None = None
 
     # -- jobs (synchronous ones run in a worker thread) ------------------------------------------
 
@@ -118,16 +152,16 @@ class Daemon:
 
     async def once(self) -> tuple[TickReport, DispatchReport]:
         """One pass: sync, import, reconcile, dispatch. What `run --once` and tests use."""
-        await asyncio.to_thread(self.sync_years)
+        await _retried("sync", self.sync_years)
         await asyncio.to_thread(self.watch)
-        report = await asyncio.to_thread(self.reconcile)
+        report = await _retried("reconcile", self.reconcile)
         delivered = await self.dispatch()
         return report, delivered
 
     async def keep_bot(self) -> None:
         """Start the chat bot if it is not running: Telegram unreachable at start-up (or a bad token)
         must not keep the reminders from going out, so the bot is retried every minute."""
-        if self.bot is None or self.bot.started or self._stop.is_set():
+        if self.bot is None or self.bot.started or self._stop.is_set() or not self.election.leading:
             return
         try:
             await self.bot.start()
@@ -135,11 +169,48 @@ class Daemon:
             log.error("bot_start_failed", error=f"{exc.__class__.__name__}: {exc}")
             with contextlib.suppress(Exception):
                 await self.bot.stop()
+            return
+        if not self.election.leading or self._stop.is_set():  # lost or stopping while Telegram answered
+            await self.bot.stop()
+
+    # -- leadership ------------------------------------------------------------------------------
+
+    async def _lead(self) -> None:
+        scheduler = self._scheduler
+        if scheduler is None or self._stop.is_set():
+            return
+        common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None, "replace_existing": True}
+        first = _at_once()
+        jobs: dict[str, tuple[Callable[..., object], tuple[object, ...], dict[str, int]]] = {
+            "sync": (self._guarded, ("sync", lambda: asyncio.to_thread(self.sync_years)), {"hours": 6}),
+            "watch": (self._guarded, ("watch", lambda: asyncio.to_thread(self.watch)),
+                      {"seconds": self.intervals.watch_seconds}),
+            "reconcile": (self._guarded, ("reconcile", lambda: asyncio.to_thread(self.reconcile)),
+                          {"seconds": self.intervals.tick_seconds}),
+        }
+        if self.bot is not None:
+            jobs["bot"] = (self.keep_bot, (), {"seconds": 60})
+        for name, (function, args, every) in jobs.items():
+            scheduler.add_job(function, "interval", args=args, id=name, next_run_time=first, **every, **common)
+        systemd.status(STATUS_LEADER)
+
+    async def _follow(self) -> None:
+        """Leadership lost: another instance may already be deciding, so stop at once. A tick already
+        in its worker thread cannot be interrupted; it ends on its own, and the unique rungs and dedupe
+        keys make it harmless beside the new leader's."""
+        if self._scheduler is not None:
+            for name in LEADER_JOBS:
+                if self._scheduler.get_job(name) is not None:
+                    self._scheduler.remove_job(name)
+        if self.bot is not None and self.bot.started:
+            await self.bot.stop()
+        systemd.status(STATUS_FOLLOWER)
 
     def stop(self) -> None:
         if self._stop.is_set():
             return  # a second Ctrl+C while stopping changes nothing
         log.info("daemon_stopping")
+        systemd.stopping()
         self.dispatcher.request_stop()
         self._stop.set()
 
@@ -147,29 +218,29 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
-        scheduler = AsyncIOScheduler(timezone=TIMEZONE)
+        scheduler = self._scheduler = AsyncIOScheduler(timezone=TIMEZONE)
         # The default misfire grace of 1 s would silently skip a job whenever the loop is busy.
         common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
-        first = self.clock()
-        scheduler.add_job(self._guarded, "interval", args=("sync", lambda: asyncio.to_thread(self.sync_years)),
-                          hours=6, next_run_time=first, **common)
-        scheduler.add_job(self._guarded, "interval", args=("watch", lambda: asyncio.to_thread(self.watch)),
-                          seconds=self.intervals.watch_seconds, next_run_time=first, **common)
-        scheduler.add_job(self._guarded, "interval", args=("reconcile", lambda: asyncio.to_thread(self.reconcile)),
-                          seconds=self.intervals.tick_seconds, next_run_time=first, **common)
         scheduler.add_job(self._guarded, "interval", args=("dispatch", self.dispatch),
-                          seconds=self.intervals.dispatch_seconds, next_run_time=first, **common)
-        if self.bot is not None:
-            scheduler.add_job(self.keep_bot, "interval", seconds=60, next_run_time=first, **common)
+                          seconds=self.intervals.dispatch_seconds, next_run_time=_at_once(), **common)
+        watchdog = systemd.watchdog_interval()
+        if watchdog is not None:
+            # A job, not a thread: pings stop when the event loop stalls, which is what systemd should see.
+            scheduler.add_job(self._ping, "interval", seconds=watchdog, next_run_time=_at_once(), **common)
         scheduler.start()
         log.info("daemon_started", tick_seconds=self.intervals.tick_seconds,
                  channels=sorted(self.notifiers))
+        systemd.status(STATUS_FOLLOWER)
+        systemd.ready()
+        election = asyncio.ensure_future(self.election.run(self._stop))
         try:
             await self._stop.wait()
         finally:
             scheduler.shutdown(wait=False)
             if self.bot is not None and self.bot.started:
                 await self.bot.stop()
+            # Leadership goes only once the bot has stopped polling, then the lock is released at once.
+            await asyncio.wait([election])
             # A dispatch under way finishes its in-flight sends and hands the rest back.
             if self._dispatching is not None and not self._dispatching.done():
                 await asyncio.wait([self._dispatching])
@@ -177,3 +248,6 @@ class Daemon:
                 await notifier.close()
             # The handlers stay until the loop closes, so a second signal during shutdown is absorbed.
             log.info("daemon_stopped")
+
+    async def _ping(self) -> None:
+        systemd.watchdog()

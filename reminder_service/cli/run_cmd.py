@@ -1,4 +1,11 @@
-"""``reminder-service run``: the daemon (reminders, digest, register folder), or one pass with --once."""
+"""``reminder-service run``: the daemon (reminders, digest, register folder), or one pass with --once.
+
+Instances (leader.claim): on PostgreSQL any number of daemons, one of them leading; ``--once`` takes no
+lock there, since every decision is unique in the database. On SQLite one process per database file,
+``--once`` included: a pass beside a running daemon would race the daemon's own tick on a database
+that serialises writers and has no row locks for the outbox, so it is refused with the same message
+(exit 2) rather than left to fail on "database is locked" halfway through.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ import click
 
 from calendars.workdays import WorkCalendar
 from reminder_service import clock, logs
+from reminder_service.app import App
 from reminder_service.bot.wiring import build_chat_bot
 from reminder_service.channels import build_notifiers
 from reminder_service.cli.base import db_app_of
@@ -16,6 +24,7 @@ from reminder_service.cli.submissions_cmd import parse_received
 from reminder_service.daemon import Daemon
 from reminder_service.escalation.decide import in_send_window
 from reminder_service.escalation.policy import Policy
+from reminder_service.leader import Elector, claim
 from reminder_service.outbox.dispatch import DispatchReport
 from reminder_service.present.dates import weekday_dmy
 from reminder_service.reconcile import TickReport
@@ -37,19 +46,32 @@ def _next_window(now: datetime, policy: Policy, workdays: WorkCalendar) -> str:
               help='Với --once: chạy như thể lúc này, ví dụ "16/03/2021 09:00" (để thử và trình diễn).')
 @click.pass_context
 def run(ctx: click.Context, once: bool, at: str | None) -> None:
-    """Chạy dịch vụ: nhắc hạn, báo quá hạn, báo cáo tổng hợp hằng ngày và hằng tuần."""
+    """Chạy dịch vụ: nhắc hạn, báo quá hạn, báo cáo tổng hợp hằng ngày và hằng tuần.
+
+    Với PostgreSQL có thể chạy nhiều phiên trên cùng một cơ sở dữ liệu: một phiên chính quyết định nhắc
+    hạn và trả lời bot chat, mọi phiên cùng gửi tin. Với SQLite, mỗi tệp cơ sở dữ liệu chỉ cho phép một
+    phiên chạy (kể cả --once).
+    """
     if at is not None and not once:
         raise click.UsageError("--at chỉ dùng cùng --once", ctx)
     moment = parse_received(at).replace(tzinfo=None) if at else None
     app = db_app_of(ctx)
     logs.configure()
+    elector = claim(app.engine.url, once=once)  # a second instance on SQLite stops here, with exit 2
+    try:
+        _serve(app, elector, once, moment)
+    finally:
+        elector.release()  # the daemon has released it already as it stopped; a second time is harmless
+
+
+def _serve(app: App, elector: Elector, once: bool, moment: datetime | None) -> None:
     notifiers = build_notifiers(app.config)
+
     def now() -> datetime:
         return moment if moment is not None else clock.now()
 
-    daemon = Daemon(app, notifiers, clock=now,
+    daemon = Daemon(app, notifiers, clock=now, elector=elector,
                     bot=None if once else (lambda limiter: build_chat_bot(app, now, limiter)))
-    policy = daemon.policy
     if once:
         async def one_pass() -> tuple[TickReport, DispatchReport]:
             try:
@@ -63,7 +85,7 @@ def run(ctx: click.Context, once: bool, at: str | None) -> None:
                    f"đã gửi {sent.sent}, thử lại sau {sent.retried}, thất bại {sent.dead}.")
         return
     channels = ", ".join(f"{name}: {type(n).__name__}" for name, n in sorted(notifiers.items()))
-    click.echo(f"Dịch vụ đang chạy ({channels}); {_next_window(now(), policy, app.workdays)}. "
+    click.echo(f"Dịch vụ đang chạy ({channels}); {_next_window(now(), daemon.policy, app.workdays)}. "
                "Nhấn Ctrl+C để dừng.")
     asyncio.run(daemon.run())
     click.echo("Đã dừng dịch vụ.")
