@@ -115,11 +115,12 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     env_url = env.get(DATABASE_URL_ENV, "").strip() or None
     if path is None:
         return Config(path=None, calendar=CalendarSettings(), database_url=env_url or DEFAULT_DATABASE_URL)
-    data = _read(path)
-    reader = _Reader(path)
+    text, data = _read(path)
+    reader = _Reader(path, text)
     unknown = sorted(set(data) - set(_SECTIONS))
     if unknown:
-        reader.fail(f"mục [{unknown[0]}] không được hỗ trợ; các mục hợp lệ: {', '.join(sorted(_SECTIONS))}")
+        reader.fail(f"mục [{unknown[0]}] không được hỗ trợ; các mục hợp lệ: {', '.join(sorted(_SECTIONS))}",
+                    None, unknown[0])
     calendar = reader.section(data, "calendar")
     base = path.parent
     directives_dir = reader.text(calendar, "calendar", "directives_dir")
@@ -132,7 +133,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     register = reader.section(data, "register")
     security = reader.text(email, "email", "security") or "starttls"
     if security not in {"starttls", "tls", "none"}:
-        reader.fail('[email].security phải là "starttls", "tls" hoặc "none"')
+        reader.fail('[email].security phải là "starttls", "tls" hoặc "none"', "email", "security")
     jsonl = reader.text(delivery, "delivery", "jsonl")
     watch_dir = reader.text(register, "register", "watch_dir")
     escalation = parse_policy(reader.section(data, "escalation"), reader.fail)
@@ -174,11 +175,12 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
 def _webhook_url(reader: _Reader, telegram: dict[str, Any]) -> str | None:
     url = reader.text(telegram, "telegram", "webhook_url")
     if url is not None and not url.startswith("https://"):
-        reader.fail('[telegram].webhook_url phải là địa chỉ https://…, ví dụ "https://cchc.example.gov.vn/telegram"')
+        reader.fail('[telegram].webhook_url phải là địa chỉ https://…, ví dụ "https://cchc.example.gov.vn/telegram"',
+                    "telegram", "webhook_url")
     return url
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path) -> tuple[str, dict[str, Any]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -187,7 +189,8 @@ def _read(path: Path) -> dict[str, Any]:
             f"Hãy kiểm tra đường dẫn trong --config hoặc biến môi trường {CONFIG_ENV}."
         ) from None
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        return text, tomllib.loads(text)
     except UnicodeDecodeError:
         raise ConfigError(f"Tệp cấu hình {path} không ở mã UTF-8; hãy lưu lại với mã UTF-8.") from None
     except tomllib.TOMLDecodeError as exc:
@@ -198,54 +201,77 @@ def _read(path: Path) -> dict[str, Any]:
         ) from None
 
 
-class _Reader:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+_HEADER = re.compile(r"^\s*\[\s*([^\[\]#]+?)\s*\]\s*(?:#.*)?$")
 
-    def fail(self, message: str) -> NoReturn:
-        raise ConfigError(f"Tệp cấu hình {self.path}: {message}")
+
+def _line_of(text: str, section: str | None, key: str) -> int | None:
+    """The line where ``key`` is set in ``[section]`` (None: at the top, or the header ``[key]``), for
+    messages: tomllib keeps no positions. None when it cannot be found (a dotted key, an inline table)."""
+    current: str | None = None
+    assignment = re.compile(rf'^\s*(?:{re.escape(key)}|"{re.escape(key)}")\s*=')
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            current = header.group(1).replace('"', "").replace(" ", "")
+            if current.split(".")[: 1 if section is None else 2] == ([key] if section is None else [section, key]):
+                return number  # the table [key], or the sub-table [section.key]
+        elif current == section and assignment.match(line):
+            return number
+    return None
+
+
+class _Reader:
+    def __init__(self, path: Path, source: str = "") -> None:
+        self.path = path
+        self.source = source
+
+    def fail(self, message: str, section: str | None = None, key: str | None = None) -> NoReturn:
+        """``section`` and ``key`` say where the mistake is, so that the message can name its line."""
+        line = _line_of(self.source, section, key) if key is not None else None
+        where = f", dòng {line}" if line is not None else ""
+        raise ConfigError(f"Tệp cấu hình {self.path}{where}: {message}")
 
     def section(self, data: dict[str, Any], name: str) -> dict[str, Any]:
         value = data.get(name, {})
         if not isinstance(value, dict):
-            self.fail(f"[{name}] phải là một mục (bảng), ví dụ dòng [{name}]")
+            self.fail(f"[{name}] phải là một mục (bảng), ví dụ dòng [{name}]", None, name)
         unknown = sorted(set(value) - _SECTIONS[name])
         if unknown:
             self.fail(
                 f'khóa "{unknown[0]}" trong [{name}] không được hỗ trợ; '
-                f"các khóa hợp lệ: {', '.join(sorted(_SECTIONS[name]))}"
+                f"các khóa hợp lệ: {', '.join(sorted(_SECTIONS[name]))}", name, unknown[0]
             )
         return value
 
     def text(self, section: dict[str, Any], name: str, key: str) -> str | None:
         value = section.get(key)
         if value is not None and (not isinstance(value, str) or not value.strip()):
-            self.fail(f'[{name}].{key} phải là một chuỗi không rỗng, ví dụ {key} = "..."')
+            self.fail(f'[{name}].{key} phải là một chuỗi không rỗng, ví dụ {key} = "..."', name, key)
         return value
 
     def integer(self, section: dict[str, Any], name: str, key: str, default: int, low: int, high: int) -> int:
         value = section.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.fail(f"[{name}].{key} phải là số nguyên từ {low} đến {high}, ví dụ {key} = {default}")
+            self.fail(f"[{name}].{key} phải là số nguyên từ {low} đến {high}, ví dụ {key} = {default}", name, key)
         return value
 
     def boolean(self, section: dict[str, Any], name: str, key: str, default: bool) -> bool:
         value = section.get(key, default)
         if not isinstance(value, bool):
-            self.fail(f"[{name}].{key} phải là true hoặc false")
+            self.fail(f"[{name}].{key} phải là true hoặc false", name, key)
         return value
 
     def dates(self, section: dict[str, Any], name: str, key: str) -> tuple[date, ...]:
         value = section.get(key, [])
         if not isinstance(value, list):
-            self.fail(f"[{name}].{key} phải là một danh sách ngày, ví dụ {key} = [2026-12-31]")
+            self.fail(f"[{name}].{key} phải là một danh sách ngày, ví dụ {key} = [2026-12-31]", name, key)
         days = []
         for index, item in enumerate(value, start=1):
             day = parse_day(item) if isinstance(item, str | date) else None
             if day is None:
                 self.fail(
                     f'[{name}].{key}, phần tử thứ {index} ("{item}") không phải là ngày hợp lệ; '
-                    "hãy viết dạng 2026-12-31 hoặc \"31/12/2026\""
+                    "hãy viết dạng 2026-12-31 hoặc \"31/12/2026\"", name, key
                 )
             days.append(day)
         return tuple(days)

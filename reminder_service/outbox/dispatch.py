@@ -9,6 +9,7 @@ Nothing a single row does (a notifier raising anything at all) stops the rest of
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import random
 import re
@@ -50,16 +51,29 @@ class HasEngine(Protocol):
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff with full jitter: after the n-th failure wait uniform(0, base * 2**(n-1)),
-    capped; the floor keeps an unlucky draw of ~0 from retrying inside the same second."""
+    capped; the floor keeps an unlucky draw of ~0 from retrying inside the same second.
+
+    A message is given up after ``max_attempts`` failures, but not before ``keep_trying_seconds`` have
+    passed since it was written: eight attempts of this backoff last about half an hour, and an outage of
+    the channel (the SMTP relay down for the morning, Telegram failing for two hours) fails every message
+    alike, so the attempts alone would make all of them dead long before the channel is back."""
 
     max_attempts: int = 8
     base_seconds: float = 30.0
     cap_seconds: float = 6 * 3600.0
     floor_seconds: float = 1.0
+    keep_trying_seconds: float = 0.0
+
+    def gives_up(self, failures: int, trying_for: float) -> bool:
+        return failures >= self.max_attempts and trying_for >= self.keep_trying_seconds
 
     def backoff(self, failures: int, rng: random.Random) -> float:
         ceiling = min(self.cap_seconds, self.base_seconds * 2.0 ** min(failures - 1, 60))
         return max(self.floor_seconds, rng.uniform(0.0, ceiling))
+
+
+# What the service runs with: a day of trying, so an outage through a working day loses nothing.
+SERVICE_RETRY = RetryPolicy(keep_trying_seconds=24 * 3600.0)
 
 
 @dataclass
@@ -80,27 +94,44 @@ class DispatchReport:
 
 class _Recorder:
     """Writes outcomes from a worker thread while sends go on; outcomes that finish during a write go
-    together into the next transaction, so a fast channel is not held to one commit per message."""
+    together into the next transaction, so a fast channel is not held to one commit per message.
+
+    ``written`` runs once an outcome's transaction has ended (or can no longer happen): the dispatcher
+    frees the outcome's place among the sends in flight only then, so the messages a crash would send
+    twice (delivered, not yet recorded) never outnumber those places."""
 
     def __init__(self, store: OutboxStore) -> None:
         self._store = store
-        self._queue: list[Outcome] = []
+        self._queue: list[tuple[Outcome, Callable[[], None] | None]] = []
         self._task: asyncio.Task[None] | None = None
         self._error: BaseException | None = None
         self.lost: list[Outcome] = []
 
-    def add(self, outcome: Outcome) -> None:
-        self._queue.append(outcome)
-        if self._task is None or self._task.done():
+    def add(self, outcome: Outcome, written: Callable[[], None] | None = None) -> None:
+        self._queue.append((outcome, written))
+        if self._error is not None:
+            self._done(self._queue)  # nothing more will be written: never keep a place waiting for it
+            self._queue = []
+        elif self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain())
+
+    @staticmethod
+    def _done(batch: list[tuple[Outcome, Callable[[], None] | None]]) -> None:
+        for _, written in batch:
+            if written is not None:
+                written()
 
     async def _drain(self) -> None:
         while self._queue and self._error is None:
             batch, self._queue = self._queue, []
             try:
-                self.lost += await asyncio.to_thread(self._store.write, batch)
+                self.lost += await asyncio.to_thread(self._store.write, [outcome for outcome, _ in batch])
             except Exception as exc:  # the database is down: the rows stay leased and come back later
                 self._error = exc
+                batch += self._queue
+                self._queue = []
+            finally:
+                self._done(batch)
 
     async def flush(self) -> None:
         while self._task is not None and not self._task.done():
@@ -140,7 +171,7 @@ class Dispatcher:
         self._store = OutboxStore(engine, self.worker_id)
         self._notifiers = dict(notifiers)
         self._clock = clock
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or SERVICE_RETRY
         self._limiter = limiter or RateLimiter()
         self._rng = rng or random.Random()
         self.lease_seconds = lease_seconds
@@ -225,22 +256,27 @@ class Dispatcher:
         report = DispatchReport(claimed=len(rows))
         recorder = _Recorder(self._store)
         unfinished = {row.id: row for row in rows}
+        # The gate bounds sends in flight, not waits: a chat waiting for its turn holds no place. A place is
+        # taken when a send starts and given back once its outcome is written, not when the send ends:
+        # what a kill -9 would deliver twice is at most ``concurrency`` messages per batch under way.
+        gate = asyncio.Semaphore(self.concurrency)
+        holding: set[int] = set()  # rows whose send took a place in the gate
 
         def finish(outcome: Outcome) -> None:
             unfinished.pop(outcome.row.id, None)
             _count(report, outcome)
-            recorder.add(outcome)
+            held = outcome.row.id in holding
+            holding.discard(outcome.row.id)
+            recorder.add(outcome, gate.release if held else None)
 
         groups: dict[tuple[str, str], list[Claimed]] = {}
         for row in rows:
             groups.setdefault((row.channel, row.address), []).append(row)
-        gate = asyncio.Semaphore(self.concurrency)
 
         async def run_group(group: list[Claimed]) -> None:
-            # The gate bounds sends in flight, not waits: a chat waiting for its turn holds no place.
             for row in group:
                 try:
-                    outcome = await self._deliver(row, gate)
+                    outcome = await self._deliver(row, gate, holding)
                 except Exception as exc:  # a bug of ours costs this row a retry, never the batch
                     log.exception("outbox.dispatch_error", outbox_id=row.id, key=row.key)
                     outcome = self._failed(row, _error_text(exc, with_class=True), False, None)
@@ -258,7 +294,9 @@ class Dispatcher:
                 log.warning("outbox.overtaken", outbox_id=outcome.row.id, key=outcome.row.key, outcome=outcome.kind)
         return report
 
-    async def _deliver(self, row: Claimed, gate: asyncio.Semaphore) -> Outcome:
+    async def _deliver(self, row: Claimed, gate: asyncio.Semaphore, holding: set[int]) -> Outcome:
+        """Deliver one row. A send holds a place in ``gate`` (its id goes into ``holding``) until the
+        caller has its outcome written."""
         if self._stopping:
             return Outcome(row, "release", self._now())
         # Do not start a send the lease might not cover: another dispatcher could take the row meanwhile.
@@ -277,10 +315,11 @@ class Dispatcher:
                                   row.buttons)
         try:
             try:
-                async with gate:
-                    if self._stopping:  # stopped while this row queued for a place: hand it back
-                        return Outcome(row, "release", self._now())
-                    await asyncio.wait_for(self._notifiers[row.channel].send(message), self.send_timeout)
+                await gate.acquire()
+                holding.add(row.id)
+                if self._stopping:  # stopped while this row queued for a place: hand it back
+                    return Outcome(row, "release", self._now())
+                await asyncio.wait_for(self._notifiers[row.channel].send(message), self.send_timeout)
             finally:
                 self._limiter.finished(row.channel, row.address)
         except TransportError as exc:
@@ -305,7 +344,8 @@ class Dispatcher:
             else:
                 self._limiter.pause(row.channel, row.address, retry_after)
         fields = {"outbox_id": row.id, "key": row.key, "channel": row.channel, "attempt": attempt, "error": error}
-        if permanent or attempt >= self.policy.max_attempts:
+        trying_for = (now - row.created_at).total_seconds() if row.created_at is not None else math.inf
+        if permanent or self.policy.gives_up(attempt, trying_for):
             log.error("outbox.dead", permanent=permanent, **fields)
             return Outcome(row, "dead", now, error=error, retry_after=retry_after)
         wait = max(retry_after or 0.0, self.policy.backoff(attempt, self._rng))

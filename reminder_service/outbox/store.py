@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Engine, and_, insert, or_, select, update
@@ -58,7 +58,8 @@ def parse_buttons(text: str | None) -> Buttons:
 
 @dataclass(frozen=True)
 class Claimed:
-    """An outbox row this worker owns until ``lease_until``; ``attempts`` as it was when claimed."""
+    """An outbox row this worker owns until ``lease_until``; ``attempts`` as it was when claimed;
+    ``created_at`` when the message was written (how long it has been tried)."""
 
     id: int
     key: str
@@ -71,6 +72,7 @@ class Claimed:
     attempts: int
     lease_until: datetime
     buttons: Buttons = ()
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ class OutboxStore:
                 select(
                     OUTBOX.c.id, OUTBOX.c.dedupe_key, OUTBOX.c.channel, OUTBOX.c.address, PEOPLE.c.name,
                     OUTBOX.c.subject, OUTBOX.c.body_text, OUTBOX.c.body_html, OUTBOX.c.attempts,
-                    OUTBOX.c.buttons,
+                    OUTBOX.c.buttons, OUTBOX.c.created_at,
                 )
                 .select_from(OUTBOX.outerjoin(PEOPLE, PEOPLE.c.id == OUTBOX.c.person_id))
                 .where(OUTBOX.c.id.in_(won))
@@ -140,7 +142,8 @@ class OutboxStore:
         order = {row_id: i for i, row_id in enumerate(won)}
         claimed = [
             Claimed(r.id, r.dedupe_key, r.channel, r.address or "", r.name or "", r.subject or "",
-                    r.body_text or "", r.body_html or "", r.attempts, lease_until, parse_buttons(r.buttons))
+                    r.body_text or "", r.body_html or "", r.attempts, lease_until, parse_buttons(r.buttons),
+                    r.created_at)
             for r in rows
         ]
         return sorted(claimed, key=lambda c: order[c.id])
@@ -164,6 +167,14 @@ class OutboxStore:
                         "outcome": outcome.kind, "error": outcome.error, "retry_after": outcome.retry_after,
                         "worker": self.worker,
                     })
+                if outcome.retry_after and outcome.kind != "release":
+                    # The server asked us to wait before writing to this address again: its other messages
+                    # wait too, whichever process claims them next (the limiter's pause lives in one process).
+                    until = outcome.at + timedelta(seconds=outcome.retry_after)
+                    connection.execute(update(OUTBOX).where(
+                        OUTBOX.c.channel == outcome.row.channel, OUTBOX.c.address == outcome.row.address,
+                        OUTBOX.c.state == "pending", OUTBOX.c.next_attempt_at < until,
+                    ).values(next_attempt_at=until))
             if attempts:
                 connection.execute(insert(ATTEMPTS), attempts)
         return lost
