@@ -22,8 +22,7 @@ from sqlalchemy.orm import Session
 from calendars.workdays import WorkCalendar
 from reminder_service.config import StatusSettings
 from reminder_service.db.models import Obligation, Unit
-from reminder_service.messages.render import oneline
-from reminder_service.present.dates import dmy, range_text, weekday_dmy
+from reminder_service.messages.render import new_environment
 from reminder_service.present.status_view import STATUS_LABELS, as_of_line, status_text
 from reminder_service.readside import Filters, StatusRow, known_codes, overdue_rows, status_rows
 from reminder_service.register.text import fold
@@ -103,17 +102,8 @@ class Group:
 
 @cache
 def _environment() -> jinja2.Environment:
-    # The same loader and settings as reminder_service.messages.render, autoescaping always on.
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("message_templates", "."),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
-    env.filters.update(dmy=dmy, weekday_dmy=weekday_dmy, range_text=range_text, oneline=oneline,
-                       status_text=status_text)
+    env = new_environment(autoescape=True)
+    env.filters.update(status_text=status_text)
     env.globals.update(owing=OWING, list_limit=LIST_LIMIT)
     return env
 

@@ -56,8 +56,9 @@ def oneline(value: Any) -> Any:
     return Markup(folded) if isinstance(value, Markup) else folded
 
 
-@cache
-def _environment(autoescape: bool) -> jinja2.Environment:
+def new_environment(autoescape: bool) -> jinja2.Environment:
+    """The settings every template of ``message_templates`` is rendered with, and the date filters;
+    callers cache their own and may add what only their templates use."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("message_templates", "."),
         autoescape=autoescape,
@@ -70,6 +71,11 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     )
     env.filters.update(dmy=dmy, weekday_dmy=weekday_dmy, range_text=range_text, oneline=oneline)
     return env
+
+
+@cache
+def _environment(autoescape: bool) -> jinja2.Environment:
+    return new_environment(autoescape)
 
 
 def _tidy(text: str) -> str:

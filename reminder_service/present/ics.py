@@ -17,7 +17,8 @@ from icalendar.enums import TRANSP
 
 from calendars.model import DatedObligation, YearCalendar
 from calendars.workdays import WorkCalendar
-from reminder_service.present.dates import dmy, range_text, weekday_dmy
+from reminder_service.messages.render import new_environment
+from reminder_service.present.dates import weekday_dmy
 
 PRODID = "-//reminder-service//CCHC deadlines//VI"
 UID_DOMAIN = "reminder-service"
@@ -34,16 +35,7 @@ CATEGORIES = ("CCHC", "Hạn nộp báo cáo")
 
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("message_templates", "."),
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
-    env.filters.update(dmy=dmy, weekday_dmy=weekday_dmy, range_text=range_text)
-    return env
+    return new_environment(autoescape=False)
 
 
 def event_uid(obligation: DatedObligation) -> str:
