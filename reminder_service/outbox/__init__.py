@@ -1,7 +1,8 @@
 """Delivering the outbox: claim with a lease, send within rate limits, retry with backoff, record it all."""
 
-from reminder_service.outbox.dispatch import Dispatcher, DispatchReport, RetryPolicy
+from reminder_service.outbox.dispatch import Dispatcher, DispatchReport
 from reminder_service.outbox.ratelimit import DEFAULT_LIMITS, TELEGRAM_LIMITS, ChannelLimits, RateLimiter
+from reminder_service.outbox.retry import RetryPolicy
 
 __all__ = [
     "DEFAULT_LIMITS", "TELEGRAM_LIMITS", "ChannelLimits", "DispatchReport", "Dispatcher", "RateLimiter",

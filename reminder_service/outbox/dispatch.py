@@ -26,6 +26,8 @@ from sqlalchemy import Engine
 from reminder_service.clock import wall
 from reminder_service.notifiers.base import Notifier, OutgoingMessage, TransportError
 from reminder_service.outbox.ratelimit import RateLimiter
+from reminder_service.outbox.recorder import Recorder
+from reminder_service.outbox.retry import SERVICE_RETRY, RetryPolicy
 from reminder_service.outbox.store import Claimed, OutboxStore, Outcome
 
 log = structlog.get_logger(__name__)
@@ -48,34 +50,6 @@ class HasEngine(Protocol):
     def engine(self) -> Engine: ...
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter: after the n-th failure wait uniform(0, base * 2**(n-1)),
-    capped; the floor keeps an unlucky draw of ~0 from retrying inside the same second.
-
-    A message is given up after ``max_attempts`` failures, but not before ``keep_trying_seconds`` have
-    passed since it was written: eight attempts of this backoff last about half an hour, and an outage of
-    the channel (the SMTP relay down for the morning, Telegram failing for two hours) fails every message
-    alike, so the attempts alone would make all of them dead long before the channel is back."""
-
-    max_attempts: int = 8
-    base_seconds: float = 30.0
-    cap_seconds: float = 6 * 3600.0
-    floor_seconds: float = 1.0
-    keep_trying_seconds: float = 0.0
-
-    def gives_up(self, failures: int, trying_for: float) -> bool:
-        return failures >= self.max_attempts and trying_for >= self.keep_trying_seconds
-
-    def backoff(self, failures: int, rng: random.Random) -> float:
-        ceiling = min(self.cap_seconds, self.base_seconds * 2.0 ** min(failures - 1, 60))
-        return max(self.floor_seconds, rng.uniform(0.0, ceiling))
-
-
-# What the service runs with: a day of trying, so an outage through a working day loses nothing.
-SERVICE_RETRY = RetryPolicy(keep_trying_seconds=24 * 3600.0)
-
-
 @dataclass
 class DispatchReport:
     claimed: int = 0
@@ -90,57 +64,6 @@ class DispatchReport:
     def add(self, other: DispatchReport) -> None:
         for name in ("claimed", "sent", "retried", "dead", "released", "lost"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-class _Recorder:
-    """Writes outcomes from a worker thread while sends go on; outcomes that finish during a write go
-    together into the next transaction, so a fast channel is not held to one commit per message.
-
-    ``written`` runs once an outcome's transaction has ended (or can no longer happen): the dispatcher
-    frees the outcome's place among the sends in flight only then, so the messages a crash would send
-    twice (delivered, not yet recorded) never outnumber those places."""
-
-    def __init__(self, store: OutboxStore) -> None:
-        self._store = store
-        self._queue: list[tuple[Outcome, Callable[[], None] | None]] = []
-        self._task: asyncio.Task[None] | None = None
-        self._error: BaseException | None = None
-        self.lost: list[Outcome] = []
-
-    def add(self, outcome: Outcome, written: Callable[[], None] | None = None) -> None:
-        self._queue.append((outcome, written))
-        if self._error is not None:
-            self._done(self._queue)  # nothing more will be written: never keep a place waiting for it
-            self._queue = []
-        elif self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain())
-
-    @staticmethod
-    def _done(batch: list[tuple[Outcome, Callable[[], None] | None]]) -> None:
-        for _, written in batch:
-            if written is not None:
-                written()
-
-    async def _drain(self) -> None:
-        while self._queue and self._error is None:
-            batch, self._queue = self._queue, []
-            try:
-                self.lost += await asyncio.to_thread(self._store.write, [outcome for outcome, _ in batch])
-            except Exception as exc:  # the database is down: the rows stay leased and come back later
-                self._error = exc
-                batch += self._queue
-                self._queue = []
-            finally:
-                self._done(batch)
-
-    async def flush(self) -> None:
-        while self._task is not None and not self._task.done():
-            await self._task
-        if self._queue and self._error is None:
-            self._task = asyncio.create_task(self._drain())
-            await self._task
-        if self._error is not None:
-            raise self._error
 
 
 class Dispatcher:
@@ -254,7 +177,7 @@ class Dispatcher:
 
     async def _send_batch(self, rows: list[Claimed]) -> DispatchReport:
         report = DispatchReport(claimed=len(rows))
-        recorder = _Recorder(self._store)
+        recorder = Recorder(self._store)
         unfinished = {row.id: row for row in rows}
         # The gate bounds sends in flight, not waits: a chat waiting for its turn holds no place. A place is
         # taken when a send starts and given back once its outcome is written, not when the send ends:
