@@ -289,3 +289,10 @@ def test_webhook_mode_answers_what_telegram_pushes_and_refuses_a_wrong_secret(ap
         assert push("bi-mat-webhook") == 200
         [answer] = Talk._await(lambda: bot_api.sent(RECEIVER), 0, 1)
     assert "UBND xã Phú Lộc" in plain(answer.params["text"])
+
+
+def test_recording_a_report_already_recorded_says_so_before_confirming(talk: Talk) -> None:
+    [ask] = talk.say(RECEIVER, "/danop XA_AN_BINH q1")
+    assert "đã được ghi nhận nộp ngày Thứ Tư, 10/03/2021, số ký hiệu 12/BC-UBND" in ask
+    [fresh] = talk.say(RECEIVER, "/danop XA_PHU_LOC q1")
+    assert "Lưu ý" not in fresh

@@ -59,6 +59,13 @@ def propose(app: App, session: Session, chat: ChatRef, caller: Caller, args: Seq
     doc = f", số ký hiệu <b>{html.escape(wanted.doc_no)}</b>" if wanted.doc_no else ""
     text = (f"Đề nghị xác nhận ghi nhận: <b>{html.escape(unit.name)}</b> ({html.escape(unit.code)}) đã nộp "
             f"<b>{html.escape(obligation.title)}</b>, nhận ngày {weekday_dmy(received.date())}{doc}.")
+    earlier = [s for s in obligation.submissions if s.state == "accepted"]
+    if earlier:
+        # A second recording is sometimes right (a corrected report), but usually a slip: say so first.
+        last = max(earlier, key=lambda s: s.received_at)
+        last_doc = f", số ký hiệu {html.escape(last.doc_no)}" if last.doc_no else ""
+        text += (f"\nLưu ý: báo cáo này đã được ghi nhận nộp ngày {weekday_dmy(last.received_at.date())}"
+                 f"{last_doc}; xác nhận sẽ ghi thêm một lần nộp.")
     buttons = (((("Xác nhận", f"{CONFIRM}:{action.token}")), ("Hủy", f"{CANCEL}:{action.token}")),)
     return Reply(text, buttons)
 

@@ -19,11 +19,9 @@ from reminder_service.app import App
 from reminder_service.bot import answering, recording
 from reminder_service.bot.access import Caller, group_open, identify
 from reminder_service.bot.answers import find_units, unit_matches_answer
-from reminder_service.bot.answers_calendar import help_answer
 from reminder_service.bot.commands import HELP, CommandError, Invocation, parse_invocation
 from reminder_service.bot.linking import (
     link_reply,
-    person_for_chat,
     redeem,
     register_group,
     unregister_group,
@@ -38,6 +36,7 @@ from reminder_service.bot.periods import (
 from reminder_service.bot.presses import on_callback
 from reminder_service.bot.replies import CallbackOutcome, ChatRef, Reply
 from reminder_service.clock import wall
+from reminder_service.db.models import Person
 from reminder_service.readside import known_codes
 
 log = structlog.get_logger(__name__)
@@ -99,7 +98,7 @@ class Router:
             if invocation is not None and invocation.command == "start":
                 return [self._start(session, chat, caller, invocation, now)]
             if invocation is not None and invocation.command == "register_group" and not chat.private:
-                return [self._register_group(session, chat, invocation, now)]
+                return [self._register_group(session, chat, caller, invocation, now)]
             if not group_open(session, chat):
                 self._audit(session, chat, caller, command, name, now, allowed=False, reason="group_not_registered")
                 return [Reply(GROUP_NOT_REGISTERED.format(office=html.escape(self.office)))]
@@ -140,8 +139,7 @@ class Router:
         today = wall(now).date()
         args, command = invocation.args, invocation.command
         if command == "help":
-            return answering.paged(session, chat, caller, "help", {}, help_answer(caller.role, office_name=self.office),
-                                   now)
+            return self._show(session, chat, caller, "help", {}, now)
         if command == "calendar":
             return self._show(session, chat, caller, "calendar", {"year": parse_calendar(args, today)}, now)
         if command == "overdue":
@@ -194,9 +192,9 @@ class Router:
             return Reply(self._not_linked())
         return Reply(f"Kính chào ông/bà {html.escape(caller.name)}. Gõ {HELP} để xem các lệnh ông/bà dùng được.")
 
-    def _register_group(self, session: Session, chat: ChatRef, invocation: Invocation, now: datetime) -> Reply:
-        person = person_for_chat(session, chat.user_id)
-        caller = identify(session, chat)
+    def _register_group(self, session: Session, chat: ChatRef, caller: Caller | None, invocation: Invocation,
+                        now: datetime) -> Reply:
+        person = session.get(Person, caller.person_id) if caller is not None else None
         if person is None or caller is None or not caller.may("register_group"):
             self._audit(session, chat, caller, "register_group", invocation.name, now, allowed=False, reason="role")
             return Reply(f"Chỉ cán bộ {html.escape(self.office)} đã liên kết tài khoản mới đăng ký được nhóm.")
