@@ -52,6 +52,14 @@ class Scope:
 
     unit_ids: frozenset[int] | None
 
+    @classmethod
+    def everything(cls) -> Scope:
+        return cls(None)
+
+    @classmethod
+    def unit(cls, unit_id: int) -> Scope:
+        return cls(frozenset({unit_id}))
+
 
 @dataclass(frozen=True)
 class UnitMatch:
