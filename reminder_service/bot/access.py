@@ -40,8 +40,8 @@ class Caller:
     @property
     def scope(self) -> Scope:
         if self.role in UNIT_ROLES:
-            return Scope(frozenset({self.unit_id}) if self.unit_id is not None else frozenset())
-        return Scope(None)
+            return Scope.unit(self.unit_id) if self.unit_id is not None else Scope(frozenset())
+        return Scope.everything()
 
     def sees_unit(self, unit_id: int) -> bool:
         allowed = self.scope.unit_ids

@@ -37,7 +37,7 @@ STALE = "Nút này đã hết hiệu lực. Vui lòng gửi lại lệnh /danop.
 def propose(app: App, session: Session, chat: ChatRef, caller: Caller, args: Sequence[str], now: datetime) -> Reply:
     local = wall(now)
     wanted = parse_submitted(args, known_codes(session, None, local.date()), local.date())
-    matches = find_units(session, wanted.unit, Scope(None))
+    matches = find_units(session, wanted.unit, Scope.everything())
     if not matches:
         raise usage_error("submitted", f"Không tìm thấy đơn vị “{echo(wanted.unit)}”.")
     if len(matches) > 1:
