@@ -14,7 +14,8 @@ from pathlib import Path
 from time import monotonic
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 
 from reminder_service.app import App
 from reminder_service.db.models import DeliveryAttempt, OutboxMessage, Person
@@ -441,6 +442,101 @@ def test_a_cancelled_batch_hands_its_rows_back(app: App) -> None:
 
     asyncio.run(scenario())
     assert {(r.state, r.lease_until, r.attempts) for r in outbox(app)} == {("pending", None, 0)}
+
+
+class FailingWrites:
+    """Fails the dispatcher's outcome writes as a database that is down, or locked by a long reader, does
+    (a transient OperationalError) while ``failing`` is set; and, for its data (which no retry mends), the
+    write of any outcome whose values contain ``refuse``."""
+
+    def __init__(self, app: App, *, failing: bool = False, refuse: str | None = None, signal_after: int = 1) -> None:
+        self.failing = failing
+        self.refuse = refuse
+        self.failures = 0
+        self.signal_after = signal_after
+        self.failed = threading.Event()  # set once ``signal_after`` writes have failed (they run in a thread)
+        event.listen(app.engine, "before_cursor_execute", self._before)
+
+    def _before(self, _conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        head, _, where = statement.partition("WHERE")
+        if not (head.startswith("UPDATE outbox SET") and "outbox.claimed_by =" in where):
+            return  # not an outcome (claims and the retry_after pause are other statements)
+        if self.failing:
+            self.failures += 1
+            if self.failures >= self.signal_after:
+                self.failed.set()
+            raise OperationalError(statement, parameters, Exception("database is locked"))
+        if self.refuse is not None and self.refuse in repr(parameters):
+            raise ValueError("the database refused this value")
+
+
+def test_nothing_new_is_sent_while_outcomes_cannot_be_written(app: App) -> None:
+    clock = FakeClock()
+    add_rows(app, 40)
+    writes = FailingWrites(app, failing=True, signal_after=3)  # the database stays down for a few retries
+
+    class Watching(ScriptedNotifier):
+        started_while_failing = 0
+
+        async def send(self, message: OutgoingMessage) -> None:
+            self.started_while_failing += writes.failing
+            await super().send(message)
+
+    notifier = Watching("email", delay=0.01)
+    sender = dispatcher(app, notifier, clock, concurrency=4, batch_size=10)
+
+    async def scenario() -> DispatchReport:
+        run = asyncio.create_task(sender.drain(lanes=2))
+        assert await asyncio.to_thread(writes.failed.wait, 30)
+        writes.failing = False
+        return await run
+
+    report = asyncio.run(scenario())
+    # Only what was in flight when the first write failed: the places of two lanes, not the batches.
+    assert 0 < notifier.started_while_failing <= 4 * 2
+    assert report.sent == 40 and report.unwritten == report.lost == 0
+    assert sorted(m.key for m in notifier.delivered) == sorted(r.dedupe_key for r in outbox(app))
+    assert {r.state for r in outbox(app)} == {"sent"} and len(attempts(app)) == 40
+
+
+def test_an_outcome_the_database_refuses_is_set_aside_and_the_others_recorded(app: App) -> None:
+    clock = FakeClock()
+    add_rows(app, 5)
+    FailingWrites(app, refuse="unstorable reply")
+    refused = TransportError("unstorable reply", permanent=False)
+    notifier = ScriptedNotifier("email", fail_for={"nguoi2@xa.example.vn": refused})
+
+    report = asyncio.run(dispatcher(app, notifier, clock, concurrency=5).run_once())
+
+    assert (report.sent, report.unwritten) == (4, 1)
+    states = [r.state for r in outbox(app)]
+    # Its row waits for its lease like a crashed sender's; the other four are recorded as usual.
+    assert states == ["sent", "sent", "sending", "sent", "sent"]
+    assert len(attempts(app)) == 4
+
+
+def test_a_stop_waits_for_the_database_only_so_long(app: App) -> None:
+    clock = FakeClock()
+    add_rows(app, 10)
+    writes = FailingWrites(app, failing=True)
+    notifier = ScriptedNotifier("email", delay=0.01)
+    sender = dispatcher(app, notifier, clock, concurrency=2, write_stop_grace=0.3)
+
+    async def scenario() -> DispatchReport:
+        run = asyncio.create_task(sender.run_once())
+        assert await asyncio.to_thread(writes.failed.wait, 30)
+        sender.request_stop()  # SIGTERM while the database is unreachable
+        return await run
+
+    report = asyncio.run(scenario())
+
+    # Nothing was written; every row stays under its lease and comes back when it ends, none is lost.
+    assert report.unwritten == 10 and len(notifier.delivered) <= 2
+    assert {r.state for r in outbox(app)} == {"sending"}
+    writes.failing = False
+    clock.advance(sender.lease_seconds + 1)
+    again = ScriptedNotifier("email")
+    assert asyncio.run(dispatcher(app, again, clock).run_once()).sent == 10
 
 
 def test_every_attempt_is_recorded(app: App) -> None:

@@ -3,7 +3,8 @@
 A batch is claimed with a lease, so a sender that dies mid-batch only delays its rows: once the lease
 runs out any dispatcher claims them again. Sends run concurrently across addresses and one after another
 for the same address (Telegram allows one message a second per chat, and a person reads them in order).
-Nothing a single row does (a notifier raising anything at all) stops the rest of the batch.
+Nothing a single row does (a notifier raising anything at all) stops the rest of the batch. While the
+outcomes of sends cannot be written (see recorder.py), nothing new is claimed or sent.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from sqlalchemy import Engine
 from reminder_service.clock import wall
 from reminder_service.notifiers.base import Notifier, OutgoingMessage, TransportError
 from reminder_service.outbox.ratelimit import RateLimiter
-from reminder_service.outbox.recorder import Recorder
+from reminder_service.outbox.recorder import Recorder, WriteHealth
 from reminder_service.outbox.retry import SERVICE_RETRY, RetryPolicy
 from reminder_service.outbox.store import Claimed, OutboxStore, Outcome
 
@@ -42,7 +43,8 @@ def _error_text(exc: BaseException, *, with_class: bool) -> str:
     text = str(exc)
     if with_class or not text:
         text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return _BOT_TOKEN.sub("[đã ẩn]", text)[:_MAX_ERROR]
+    # PostgreSQL refuses a NUL in a text column: the outcome could never be written.
+    return _BOT_TOKEN.sub("[đã ẩn]", text).replace("\x00", "")[:_MAX_ERROR]
 
 
 class HasEngine(Protocol):
@@ -60,9 +62,11 @@ class DispatchReport:
     released: int = 0
     # Results another sender had overtaken (our lease ran out first): the message may have gone twice.
     lost: int = 0
+    # Results that could not be written even after retrying: their rows come back when the lease ends.
+    unwritten: int = 0
 
     def add(self, other: DispatchReport) -> None:
-        for name in ("claimed", "sent", "retried", "dead", "released", "lost"):
+        for name in ("claimed", "sent", "retried", "dead", "released", "lost", "unwritten"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -82,11 +86,13 @@ class Dispatcher:
         send_timeout: float = 30.0,
         max_limiter_wait: float = 10.0,
         worker_id: str | None = None,
+        write_stop_grace: float = 20.0,
     ) -> None:
         """``clock`` gives the current instant (aware, or naive Vietnamese wall time); rows are stored
         in wall time. ``send_timeout`` bounds one send, and a send only starts while the lease still
         covers it. A row whose turn under the rate limits is more than ``max_limiter_wait`` seconds
-        away (a paused chat) is handed back, due again when its turn comes."""
+        away (a paused chat) is handed back, due again when its turn comes. Outcomes that cannot be written
+        are retried until they are, or for ``write_stop_grace`` seconds once a stop is requested."""
         if lease_seconds <= send_timeout:
             raise ValueError("lease_seconds must exceed send_timeout, or no send could start")
         engine = database if isinstance(database, Engine) else database.engine
@@ -102,6 +108,7 @@ class Dispatcher:
         self.concurrency = concurrency
         self.send_timeout = send_timeout
         self.max_limiter_wait = max_limiter_wait
+        self.write_stop_grace = write_stop_grace
         self._stopping = False
 
     def _now(self) -> datetime:
@@ -119,7 +126,7 @@ class Dispatcher:
     async def run_once(self) -> DispatchReport:
         """Claim one batch of due rows and deliver it."""
         rows = await self._claim()
-        return await self._send_batch(rows) if rows else DispatchReport()
+        return await self._send_batch(rows, WriteHealth()) if rows else DispatchReport()
 
     async def drain(self, max_batches: int = 1000, lanes: int = 2) -> DispatchReport:
         """Run batches until nothing is due (or nothing due can be delivered now) or a stop is requested.
@@ -130,6 +137,7 @@ class Dispatcher:
         does not idle at batch boundaries. Claims stay one at a time (two claims racing for the same
         rows would leave one empty-handed); the limiter is shared, so the limits hold across batches."""
         total = DispatchReport()
+        health = WriteHealth()  # one per drain: its event belongs to this event loop
         running: set[asyncio.Task[DispatchReport]] = set()
         claims, progress = 0, True
 
@@ -150,10 +158,14 @@ class Dispatcher:
                 if len(running) >= max(1, lanes):
                     await settle_one()
                     continue
+                if not health.ok:
+                    # Outcomes are not being written: a new claim would only add rows that may go out twice.
+                    await health.wait()
+                    continue
                 rows = await self._claim()
                 if rows:
                     claims += 1
-                    running.add(asyncio.create_task(self._send_batch(rows)))
+                    running.add(asyncio.create_task(self._send_batch(rows, health)))
                 elif running:
                     await settle_one()  # nothing due now; what a running batch retries may fall due
                 else:
@@ -175,9 +187,10 @@ class Dispatcher:
         lease_until = now + timedelta(seconds=self.lease_seconds)
         return await asyncio.to_thread(self._store.claim, now, lease_until, self._notifiers, self.batch_size)
 
-    async def _send_batch(self, rows: list[Claimed]) -> DispatchReport:
+    async def _send_batch(self, rows: list[Claimed], health: WriteHealth) -> DispatchReport:
         report = DispatchReport(claimed=len(rows))
-        recorder = Recorder(self._store)
+        recorder = Recorder(self._store, health, stopping=lambda: self._stopping,
+                            stop_grace=self.write_stop_grace)
         unfinished = {row.id: row for row in rows}
         # The gate bounds sends in flight, not waits: a chat waiting for its turn holds no place. A place is
         # taken when a send starts and given back once its outcome is written, not when the send ends:
@@ -199,7 +212,7 @@ class Dispatcher:
         async def run_group(group: list[Claimed]) -> None:
             for row in group:
                 try:
-                    outcome = await self._deliver(row, gate, holding)
+                    outcome = await self._deliver(row, gate, holding, health)
                 except Exception as exc:  # a bug of ours costs this row a retry, never the batch
                     log.exception("outbox.dispatch_error", outbox_id=row.id, key=row.key)
                     outcome = self._failed(row, _error_text(exc, with_class=True), False, None)
@@ -213,13 +226,17 @@ class Dispatcher:
                 finish(Outcome(row, "release", self._now()))
             await recorder.flush()
             report.lost = len(recorder.lost)
+            report.unwritten = len(recorder.unwritten)
             for outcome in recorder.lost:
                 log.warning("outbox.overtaken", outbox_id=outcome.row.id, key=outcome.row.key, outcome=outcome.kind)
         return report
 
-    async def _deliver(self, row: Claimed, gate: asyncio.Semaphore, holding: set[int]) -> Outcome:
+    async def _deliver(self, row: Claimed, gate: asyncio.Semaphore, holding: set[int], health: WriteHealth
+                       ) -> Outcome:
         """Deliver one row. A send holds a place in ``gate`` (its id goes into ``holding``) until the
-        caller has its outcome written."""
+        caller has its outcome written. No send starts while outcomes cannot be written."""
+        if not health.ok and not self._stopping:
+            await health.wait()
         if self._stopping:
             return Outcome(row, "release", self._now())
         # Do not start a send the lease might not cover: another dispatcher could take the row meanwhile.
@@ -240,7 +257,7 @@ class Dispatcher:
             try:
                 await gate.acquire()
                 holding.add(row.id)
-                if self._stopping:  # stopped while this row queued for a place: hand it back
+                if self._stopping or not health.ok:  # stopped, or writes failed, while it queued for a place
                     return Outcome(row, "release", self._now())
                 await asyncio.wait_for(self._notifiers[row.channel].send(message), self.send_timeout)
             finally:

@@ -24,12 +24,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
@@ -38,6 +36,8 @@ from reminder_service.db.models import DeliveryAttempt, OutboxMessage, table_of
 from reminder_service.notifiers.email import EmailNotifier
 from reminder_service.outbox import Dispatcher
 from tests.conftest import ROOT
+from tests.reliability.conftest import TIMEOUT
+from tests.reliability.conftest import receipts as read_receipts
 
 MESSAGES = 1000
 KILLS = 10
@@ -53,7 +53,6 @@ STEP = timedelta(minutes=int(LEASE // 60) + 1)
 # How long after a pass's first delivery it is killed: a fraction of the time the 1,000 take.
 MAX_DELAY = 0.25
 FROM_ADDRESS = "noivu@songlam.example"
-TIMEOUT = 60  # seconds any one wait may take before the test fails instead of hanging
 
 
 @dataclass
@@ -66,27 +65,6 @@ class Kill:
     leased: int  # rows left "sending" under the dead pass's lease
 
 
-@pytest.fixture
-def recorder(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    path = tmp_path / "received.txt"
-    path.touch()
-    server = subprocess.Popen([sys.executable, "-m", "tests.reliability.smtp_recorder", str(path)], cwd=ROOT,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
-        yield port, path
-    finally:
-        assert server.stdin is not None
-        server.stdin.close()
-        try:
-            server.wait(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=TIMEOUT)
-        server.stdout.close()  # type: ignore[union-attr]
-
-
 def _fill(engine: Engine) -> list[str]:
     keys = [f"o{i // 4}:overdue:0:p{i}:email" for i in range(MESSAGES)]
     with engine.begin() as connection:
@@ -97,10 +75,6 @@ def _fill(engine: Engine) -> list[str]:
              "next_attempt_at": START, "created_at": START}
             for i, key in enumerate(keys)])
     return keys
-
-
-def _receipts(path: Path) -> list[str]:
-    return path.read_text(encoding="ascii").splitlines()
 
 
 def _states(engine: Engine) -> dict[str, list[str]]:
@@ -161,13 +135,13 @@ def test_kill_9_mid_dispatch_loses_nothing_and_duplicates_only_what_was_in_fligh
     kills: list[Kill] = []
     at = START
     for number in range(1, KILLS + 1):
-        before = len(_receipts(received))
+        before = len(read_receipts(received))
         if set(_states(engine)) == {"sent"}:
             break  # everything went out before ten kills
         process = _start(config, db_url, at, logs, number)
         try:
             deadline = time.monotonic() + TIMEOUT
-            while len(_receipts(received)) == before and process.poll() is None:
+            while len(read_receipts(received)) == before and process.poll() is None:
                 assert time.monotonic() < deadline, "the pass never delivered anything"
                 time.sleep(0.002)
             delay = rng.uniform(0.0, MAX_DELAY)
@@ -181,7 +155,7 @@ def test_kill_9_mid_dispatch_loses_nothing_and_duplicates_only_what_was_in_fligh
                 process.kill()
                 process.wait(timeout=TIMEOUT)
         _settle(engine)
-        receipts = _receipts(received)
+        receipts = read_receipts(received)
         states = _states(engine)
         sent = {message_id(key) for key in states.get("sent", [])}
         this_pass = receipts[before:]
@@ -224,7 +198,7 @@ def test_kill_9_mid_dispatch_loses_nothing_and_duplicates_only_what_was_in_fligh
         at += STEP
     elapsed = time.monotonic() - started
 
-    receipts = _receipts(received)
+    receipts = read_receipts(received)
     counts = Counter(receipts)
     duplicates = len(receipts) - len(counts)
     unexplained = set(counts) - set(key_of)
