@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from time import monotonic
+from typing import Any
 
 import pytest
 from sqlalchemy import event, select
@@ -457,7 +458,7 @@ class FailingWrites:
         self.failed = threading.Event()  # set once ``signal_after`` writes have failed (they run in a thread)
         event.listen(app.engine, "before_cursor_execute", self._before)
 
-    def _before(self, _conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+    def _before(self, _conn: object, _cursor: object, statement: str, parameters: Any, *_args: object) -> None:
         head, _, where = statement.partition("WHERE")
         if not (head.startswith("UPDATE outbox SET") and "outbox.claimed_by =" in where):
             return  # not an outcome (claims and the retry_after pause are other statements)

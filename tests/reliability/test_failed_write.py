@@ -222,5 +222,10 @@ def test_a_failed_outcome_write_sends_nothing_twice(app: App, db_url: str, recor
     path = make_url(db_url).database
     assert path
     readers: list[SqliteReader] = []
-    _run(app, db_url, port, received, lambda: readers.append(SqliteReader(path, received)) or readers[0])
+
+    def lock() -> SqliteReader:
+        readers.append(SqliteReader(path, received))
+        return readers[0]
+
+    _run(app, db_url, port, received, lock)
     assert readers[0].held >= LOCK_SECONDS
