@@ -10,23 +10,16 @@ from typing import Any
 
 import structlog
 
+from reminder_service.redaction import Scrubber
 from reminder_service.secrets import SMTP_PASSWORD, TELEGRAM_TOKEN, read_secret
-
-REDACTED = "[đã ẩn]"
 
 
 class Redactor:
-    """Replaces every occurrence of a configured secret in any logged value, tracebacks included."""
+    """Replaces every occurrence of a configured secret, and anything shaped like a bot token, in any
+    logged value, tracebacks included (see redaction.py)."""
 
     def __init__(self, secrets: list[str]) -> None:
-        # Each secret also as a repr shows it inside an object's repr (quotes and backslashes escaped).
-        variants = {form for s in secrets if len(s) >= 6 for form in (s, repr(s)[1:-1])}
-        self.secrets = sorted(variants, key=len, reverse=True)
-
-    def _scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        self._scrub = Scrubber(secrets)
 
     def _clean(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -44,8 +37,6 @@ class Redactor:
         return value if cleaned == text else cleaned
 
     def __call__(self, _logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
-        if not self.secrets:
-            return event
         return {key: self._clean(value) for key, value in event.items()}
 
 

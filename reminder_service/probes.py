@@ -17,7 +17,7 @@ from reminder_service.config import Config, EmailSettings, TelegramSettings
 from reminder_service.errors import UserError
 from reminder_service.escalation.policy import CHANNEL_NAMES
 from reminder_service.health import Check, State
-from reminder_service.logs import REDACTED
+from reminder_service.redaction import scrub
 from reminder_service.secrets import SMTP_PASSWORD, TELEGRAM_TOKEN, read_secret
 
 TITLES = {"email": "Kênh e-mail", "telegram": "Kênh Telegram"}
@@ -29,10 +29,7 @@ def _check(channel: str, transport: str, state: State, message: str, target: str
 
 
 def _scrub(text: str, secrets: tuple[str | None, ...]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return " ".join(text.split())[:300]
+    return " ".join(scrub(text, *secrets).split())[:300]
 
 
 async def probe_smtp(settings: EmailSettings, password: str | None, wait: float,

@@ -10,6 +10,7 @@ import pytest
 import structlog
 
 from reminder_service import logs
+from reminder_service.redaction import REDACTED
 
 TOKEN = "7312345678:AAHfakeTokenForTheRedactionTest_0123456"
 # Quotes and a backslash: a repr would escape them, JSON of a nested value would not.
@@ -90,8 +91,8 @@ def test_secrets_never_logged_even_in_a_traceback(capsys: pytest.CaptureFixture[
     assert first["event"] == "outbox.dispatch_error" and first["outbox_id"] == 7
     traceback = str(first["exception"])
     assert "Traceback" in traceback and "RuntimeError" in traceback and "ConnectionError" in traceback
-    assert f"bot{logs.REDACTED}/sendMessage" in traceback and f"with {logs.REDACTED} refused" in traceback
-    assert second["event"] == "job_failed" and logs.REDACTED in str(second["error"])
+    assert f"bot{REDACTED}/sendMessage" in traceback and f"with {REDACTED} refused" in traceback
+    assert second["event"] == "job_failed" and REDACTED in str(second["error"])
 
 
 def test_secrets_from_files_are_redacted_too(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -104,7 +105,20 @@ def test_secrets_from_files_are_redacted_too(capsys: pytest.CaptureFixture[str],
     logs.configure(environ=env)
     structlog.get_logger("test").warning("outbox.notifier_error", error=f"{TOKEN} {PASSWORD}")
     err = capsys.readouterr().err
-    assert TOKEN not in err and PASSWORD not in err and logs.REDACTED in err
+    assert TOKEN not in err and PASSWORD not in err and REDACTED in err
+
+
+def test_a_secret_is_hidden_in_any_case_and_any_bot_token_by_its_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    logs.configure(environ={**JOURNAL, "REMINDER_SERVICE_TELEGRAM_TOKEN": TOKEN,
+                            "REMINDER_SERVICE_SMTP_PASSWORD": PASSWORD})
+    other = "5550001112:AAGsomeOtherBotsTokenThatLeaked_xyz012"
+    log = structlog.get_logger("test")
+    log.warning("outbox.retry", error=f"Wrong url https://api.telegram.org/bot{TOKEN.lower()}/sendmessage")
+    log.warning("outbox.retry", error=f"535 auth failed for {PASSWORD.upper()}", cause=f"bot{other}/getMe")
+    err = capsys.readouterr().err
+    for secret in (TOKEN, PASSWORD, other):
+        assert secret.lower() not in err.lower()
+    assert err.count(REDACTED) == 3
 
 
 def test_library_log_records_become_redacted_json_lines(capsys: pytest.CaptureFixture[str]) -> None:

@@ -187,6 +187,21 @@ def test_a_rejected_token_is_transient_and_never_shown(bot_api: FakeBotApi) -> N
     assert wrong not in str(error)
 
 
+def test_a_token_the_api_echoes_is_hidden_whatever_its_case(bot_api: FakeBotApi) -> None:
+    """python-telegram-bot capitalises a "Bad Request: …" description, lowercasing the token in it."""
+    bot_api.fail_next(Failure.bad_request(f"Bad Request: wrong URL https://api.telegram.org/bot{TOKEN}/sendMessage"))
+    error = failure_of(bot_api)
+    assert TOKEN.lower() not in str(error).lower() and TOKEN.split(":")[1].lower() not in str(error).lower()
+    assert "bot[đã ẩn]/sendmessage" in str(error)
+
+
+def test_any_token_shaped_text_in_an_api_error_is_hidden(bot_api: FakeBotApi) -> None:
+    other = "5550001112:AAGsomeOtherBotsTokenThatLeaked_xyz012"
+    bot_api.fail_next(Failure.bad_request(f"Bad Request: forwarded from bot{other}"))
+    error = failure_of(bot_api)
+    assert other.split(":")[1].lower() not in str(error).lower()
+
+
 def test_unreachable_server_and_timeouts_are_transient(bot_api: FakeBotApi) -> None:
     bot_api.fail_next(Failure.slow(1.0))
     assert not failure_of(bot_api, timeout=0.3).permanent

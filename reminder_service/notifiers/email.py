@@ -26,13 +26,13 @@ from reminder_service.config import EmailSettings
 from reminder_service.errors import UserError
 from reminder_service.notifiers.base import Notifier, OutgoingMessage, TransportError
 from reminder_service.notifiers.mime import alternative, mailbox, unstructured
+from reminder_service.redaction import scrub
 
 log = structlog.get_logger(__name__)
 
 # Replies that mean "our credentials or TLS set-up are wrong", not "this message is bad": every message
 # would fail the same way, and the same message will go through once the operator fixes the config.
 _CONFIG_CODES = frozenset({530, 534, 535, 538})
-_HIDDEN = "[đã ẩn]"
 # Refusals inside a mail transaction (MAIL, RCPT, DATA), plus the server hanging up on one.
 _TRANSACTION_REFUSED = (
     aiosmtplib.SMTPSenderRefused,
@@ -230,17 +230,12 @@ class EmailNotifier(Notifier):
     def _redact(self, text: str) -> str:
         """A server may echo what it received; hide the password and the AUTH blobs that carry it."""
         if not self._password:
-            return text
+            return scrub(text)
         secret = self._password
         user = self._settings.username or ""
-        forms = {
-            secret,
-            base64.b64encode(secret.encode("utf-8")).decode("ascii"),
-            base64.b64encode(f"\0{user}\0{secret}".encode()).decode("ascii"),
-        }
-        for form in sorted(forms, key=len, reverse=True):
-            text = text.replace(form, _HIDDEN)
-        return text
+        # Any length: the server's reply is short, and a short password is still a password.
+        return scrub(text, secret, base64.b64encode(secret.encode("utf-8")).decode("ascii"),
+                     base64.b64encode(f"\0{user}\0{secret}".encode()).decode("ascii"), min_length=1)
 
 
 def _stale(exc: Exception) -> bool:

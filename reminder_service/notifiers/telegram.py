@@ -29,8 +29,8 @@ from telegram.warnings import PTBDeprecationWarning
 from reminder_service.bot.paging import MESSAGE_LIMIT, split_message
 from reminder_service.config import TelegramSettings
 from reminder_service.errors import UserError
-from reminder_service.logs import REDACTED
 from reminder_service.notifiers.base import Buttons, Notifier, OutgoingMessage, TransportError
+from reminder_service.redaction import Scrubber, scrub
 from reminder_service.secrets import TELEGRAM_TOKEN, read_secret
 
 # PTB 22.2+ deprecates integer time periods: RetryAfter warns in its own constructor (so every 429 warns,
@@ -59,31 +59,27 @@ class _TokenFilter(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__()
-        self.secrets: set[str] = set()
+        self.scrub = Scrubber()
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if any(secret in message or secret in (record.exc_text or "") for secret in self.secrets):
-            record.msg, record.args = _scrub(message, self.secrets), None
-            record.exc_text = _scrub(record.exc_text, self.secrets) if record.exc_text else record.exc_text
+        cleaned = self.scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_text:
+            record.exc_text = self.scrub(record.exc_text)
         return True
 
 
 _FILTER = _TokenFilter()
 
 
-def _scrub(text: str, secrets: set[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    return text
-
-
 def guard_logs(token: str) -> None:
     """httpx logs every request URL at INFO and PTB logs its base URL: both contain the token. Logger
     filters do not apply to records of child loggers, so every existing telegram logger gets one."""
-    _FILTER.secrets.add(token)
+    _FILTER.scrub.add(token)
     names = ["httpx", *(name for name in logging.root.manager.loggerDict if name.startswith("telegram"))]
     for name in names:
         logger = logging.getLogger(name)
@@ -175,7 +171,7 @@ class TelegramNotifier(Notifier):
                     del self._delivered[next(iter(self._delivered))]
 
     def _transport_error(self, exc: TelegramError) -> TransportError:
-        description = _scrub(f"{type(exc).__name__}: {exc.message}", {self._token})
+        description = scrub(f"{type(exc).__name__}: {exc.message}", self._token)
         if isinstance(exc, RetryAfter):
             return TransportError(f"Telegram: {description}", permanent=False, retry_after=_retry_seconds(exc))
         if isinstance(exc, ChatMigrated):  # the group became a supergroup: the stored chat id is dead

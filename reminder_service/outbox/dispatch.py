@@ -13,7 +13,6 @@ import asyncio
 import math
 import os
 import random
-import re
 import secrets
 import socket
 from collections.abc import Callable, Mapping
@@ -30,12 +29,10 @@ from reminder_service.outbox.ratelimit import RateLimiter
 from reminder_service.outbox.recorder import Recorder, WriteHealth
 from reminder_service.outbox.retry import SERVICE_RETRY, RetryPolicy
 from reminder_service.outbox.store import Claimed, OutboxStore, Outcome
+from reminder_service.redaction import scrub
 
 log = structlog.get_logger(__name__)
 
-# A Telegram bot token inside an unexpected exception's text (a URL in a network error) must not reach
-# the outbox table, the digest or the logs; notifiers scrub their own errors, this catches the rest.
-_BOT_TOKEN = re.compile(r"(?<!\d)\d{5,15}:[A-Za-z0-9_-]{30,}")
 _MAX_ERROR = 2000
 
 
@@ -44,7 +41,9 @@ def _error_text(exc: BaseException, *, with_class: bool) -> str:
     if with_class or not text:
         text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     # PostgreSQL refuses a NUL in a text column: the outcome could never be written.
-    return _BOT_TOKEN.sub("[đã ẩn]", text).replace("\x00", "")[:_MAX_ERROR]
+    # A token inside an unexpected exception's text (a URL in a network error) must not reach the outbox
+    # table, the digest or the logs; notifiers scrub their own errors, this catches the rest.
+    return scrub(text).replace("\x00", "")[:_MAX_ERROR]
 
 
 class HasEngine(Protocol):
