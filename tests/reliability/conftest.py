@@ -6,10 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, insert
 
+from reminder_service.db.models import OutboxMessage, table_of
 from tests.conftest import ROOT
 
 TIMEOUT = 60  # seconds any one wait may take before a test fails instead of hanging
@@ -40,3 +43,16 @@ def recorder(tmp_path: Path) -> Iterator[tuple[int, Path]]:
 def receipts(path: Path) -> list[str]:
     """The Message-IDs the recording server accepted, in order, one per delivery."""
     return path.read_text(encoding="ascii").splitlines()
+
+
+def fill_outbox(engine: Engine, count: int, due: datetime) -> list[str]:
+    """``count`` e-mails due at ``due``, to 40 communes' addresses; their dedupe keys, in order."""
+    keys = [f"o{i // 4}:overdue:0:p{i}:email" for i in range(count)]
+    with engine.begin() as connection:
+        connection.execute(insert(table_of(OutboxMessage)), [
+            {"dedupe_key": key, "stage": "overdue", "channel": "email", "address": f"nguoi{i}@xa{i % 40}.example.vn",
+             "subject": f"Báo cáo CCHC Quý I/2021 — đơn vị {i}", "body_text": f"Kính gửi: đơn vị {i}",
+             "body_html": f"<p>Kính gửi: đơn vị {i}</p>", "buttons": "", "state": "pending", "attempts": 0,
+             "next_attempt_at": due, "created_at": due}
+            for i, key in enumerate(keys)])
+    return keys

@@ -29,16 +29,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, insert, select, text
+from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from structlog.testing import capture_logs
 
 from reminder_service.app import App
 from reminder_service.config import EmailSettings
-from reminder_service.db.models import DeliveryAttempt, OutboxMessage, table_of
+from reminder_service.db.models import DeliveryAttempt, OutboxMessage
 from reminder_service.notifiers.email import EmailNotifier
 from reminder_service.outbox import Dispatcher
-from tests.reliability.conftest import TIMEOUT, receipts
+from tests.reliability.conftest import TIMEOUT, fill_outbox, receipts
 
 MESSAGES = 300
 START = datetime(2021, 3, 16, 9, 0)
@@ -61,18 +61,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-def _fill(engine: Engine) -> list[str]:
-    keys = [f"o{i // 4}:overdue:0:p{i}:email" for i in range(MESSAGES)]
-    with engine.begin() as connection:
-        connection.execute(insert(table_of(OutboxMessage)), [
-            {"dedupe_key": key, "stage": "overdue", "channel": "email", "address": f"nguoi{i}@xa{i % 40}.example.vn",
-             "subject": f"Báo cáo CCHC Quý I/2021 — đơn vị {i}", "body_text": f"Kính gửi: đơn vị {i}",
-             "body_html": f"<p>Kính gửi: đơn vị {i}</p>", "buttons": "", "state": "pending", "attempts": 0,
-             "next_attempt_at": START, "created_at": START}
-            for i, key in enumerate(keys)])
-    return keys
 
 
 def _states(engine: Engine) -> Counter[str]:
@@ -161,7 +149,7 @@ async def _dispatch_until_done(dispatcher: Dispatcher, engine: Engine, clock: Cl
 
 def _run(app: App, db_url: str, port: int, received: Path, fault: Callable[[], object]) -> None:
     engine = app.engine
-    keys = _fill(engine)
+    keys = fill_outbox(engine, MESSAGES, START)
     notifier = EmailNotifier(EmailSettings(host="127.0.0.1", port=port, from_address=FROM_ADDRESS, security="none"))
     key_of = {notifier.message_id(key): key for key in keys}
     clock = Clock()

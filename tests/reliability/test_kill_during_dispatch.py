@@ -28,15 +28,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, func, insert, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from reminder_service.config import EmailSettings
-from reminder_service.db.models import DeliveryAttempt, OutboxMessage, table_of
+from reminder_service.db.models import DeliveryAttempt, OutboxMessage
 from reminder_service.notifiers.email import EmailNotifier
 from reminder_service.outbox import Dispatcher
 from tests.conftest import ROOT
-from tests.reliability.conftest import TIMEOUT
+from tests.reliability.conftest import TIMEOUT, fill_outbox
 from tests.reliability.conftest import receipts as read_receipts
 
 MESSAGES = 1000
@@ -63,18 +63,6 @@ class Kill:
     received: int  # deliveries the server recorded during this pass
     duplicates: int  # of them, those whose row was not marked sent when the pass died
     leased: int  # rows left "sending" under the dead pass's lease
-
-
-def _fill(engine: Engine) -> list[str]:
-    keys = [f"o{i // 4}:overdue:0:p{i}:email" for i in range(MESSAGES)]
-    with engine.begin() as connection:
-        connection.execute(insert(table_of(OutboxMessage)), [
-            {"dedupe_key": key, "stage": "overdue", "channel": "email", "address": f"nguoi{i}@xa{i % 40}.example.vn",
-             "subject": f"Báo cáo CCHC Quý I/2021 — đơn vị {i}", "body_text": f"Kính gửi: đơn vị {i}",
-             "body_html": f"<p>Kính gửi: đơn vị {i}</p>", "buttons": "", "state": "pending", "attempts": 0,
-             "next_attempt_at": START, "created_at": START}
-            for i, key in enumerate(keys)])
-    return keys
 
 
 def _states(engine: Engine) -> dict[str, list[str]]:
@@ -122,7 +110,7 @@ def test_kill_9_mid_dispatch_loses_nothing_and_duplicates_only_what_was_in_fligh
                       f'from_address = "{FROM_ADDRESS}"\n', encoding="utf-8")
     engine = create_engine(db_url)
     message_id = EmailNotifier(EmailSettings(host="127.0.0.1", from_address=FROM_ADDRESS, security="none")).message_id
-    keys = _fill(engine)
+    keys = fill_outbox(engine, MESSAGES, START)
     key_of = {message_id(key): key for key in keys}
     logs = tmp_path / "passes"
     logs.mkdir()
