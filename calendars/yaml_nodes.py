@@ -21,6 +21,9 @@ _NULL_TAG = "tag:yaml.org,2002:null"
 _STR_TAG = "tag:yaml.org,2002:str"
 _DECIMAL = re.compile(r"[-+]?[0-9]+")
 PLACEHOLDERS = frozenset({"year", "previous_year", "next_year"})
+# A directive needs about eight levels (obligations, owed_by, a kind, window, from, ...). PyYAML's
+# composer recurses once per level: without a bound, a few thousand brackets end in RecursionError.
+MAX_DEPTH = 32
 # PyYAML's most common complaints, in words an office clerk editing the file can act on.
 _YAML_PROBLEMS = (
     ("found character '\\t' that cannot start any token", "có ký tự tab; YAML chỉ thụt lề bằng dấu cách"),
@@ -58,6 +61,31 @@ class DirectiveError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(f"{self.path}, dòng {p.line}: {p.message}" for p in self.problems)
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """The safe loader, refusing nesting deeper than MAX_DEPTH before the composer recurses into it."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self._depth >= MAX_DEPTH:
+            raise _TooDeep(int(self.peek_event().start_mark.line) + 1)  # type: ignore[no-untyped-call]
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _shortened(raw: str, limit: int = 24) -> str:
+    return raw if len(raw) <= limit else f"{raw[:limit]}… ({len(raw)} ký tự)"
 
 
 class Node:
@@ -157,7 +185,11 @@ class Node:
         raw = self._scalar().strip()
         # Plain decimal only: YAML 1.1 would also read 0x0D, 0b1101 or 1:30 as numbers, and "09" as text.
         if not _DECIMAL.fullmatch(raw):
-            self.fail(f'cần một số nguyên từ {low} đến {high}, nhận được "{raw}"')
+            self.fail(f'cần một số nguyên từ {low} đến {high}, nhận được "{_shortened(raw)}"')
+        # Checked before int(): beyond 4,300 digits int() raises ValueError, and any number longer
+        # than the bounds is out of them anyway.
+        if len(raw.lstrip("+-").lstrip("0")) > max(len(str(abs(low))), len(str(abs(high)))):
+            self.fail(f"cần một số nguyên từ {low} đến {high}, nhận được {_shortened(raw)}")
         value = int(raw, 10)
         if not low <= value <= high:
             self.fail(f"cần một số nguyên từ {low} đến {high}, nhận được {value}")
@@ -200,7 +232,11 @@ def read_document(path: Path) -> Node:
             label, [Problem(line, "tệp không ở mã UTF-8; hãy lưu lại tệp với mã UTF-8")]
         ) from exc
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_BoundedLoader)
+    except _TooDeep as exc:
+        message = (f"cấu trúc lồng nhau quá sâu (hơn {MAX_DEPTH} cấp danh sách hoặc bảng) từ dòng này; hãy kiểm tra "
+                   "các dấu [ và { chưa đóng hoặc thụt lề thừa")
+        raise DirectiveError(label, [Problem(exc.line, message)]) from None
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
         message = f"tệp chứa ký tự điều khiển không được phép (mã {exc.character!r}); hãy xóa ký tự này"
@@ -209,6 +245,11 @@ def read_document(path: Path) -> Node:
         raise DirectiveError(label, [_syntax_problem(exc)]) from None
     except yaml.YAMLError as exc:
         raise DirectiveError(label, [Problem(1, f"sai cú pháp YAML ({exc})")]) from None
+    except Exception as exc:
+        # Not expected past the depth bound, but a file must never crash the service (exit 1 has
+        # systemd restart it forever): whatever else the parser raises is a problem of this file.
+        message = f"không đọc được nội dung tệp ({exc.__class__.__name__}); hãy kiểm tra lại cú pháp YAML"
+        raise DirectiveError(label, [Problem(1, message)]) from None
     if root is None:
         raise DirectiveError(label, [Problem(1, "tệp rỗng; cần có id, year, unit_kinds và obligations")])
     return Node(root, "")

@@ -14,6 +14,7 @@ from calendars.loader import load_directive
 from calendars.schedule import build_year
 from calendars.workdays import WorkCalendar
 from calendars.yaml_nodes import DirectiveError
+from tests.conftest import Cli
 
 # The line numbers in the tables below count lines of this text (line 1 is "id: thu").
 BASE = """\
@@ -321,6 +322,50 @@ def test_any_edit_is_loaded_or_explained(tmp_path: Path, at: int, cut: int, nois
     except DirectiveError as error:
         assert error.path == str(path)
         assert error.problems
-    except ValueError as error:
-        # The one known escape (see test_exotic_integer_is_explained); anything else is a crash.
-        assert "invalid literal for int()" in str(error)
+
+
+# -- Hostile files: what a careless edit or a malicious file can do to the parser ------------------
+
+# 100,000 brackets: PyYAML's composer recurses once per level and would die of RecursionError.
+DEEP_FLOW = _edit("title: Văn bản thử năm {year}", "title: " + "[" * 100_000)
+# Block nesting needs no bracket at all: each "-" one level deeper. Level n (the root mapping is level 1)
+# starts on line n + 3, so the first level past the bound of 32 on line 36.
+DEEP_BLOCK = _edit("unit_kinds:", "notes:\n" + "".join("  " * depth + "-\n" for depth in range(2000)) + "unit_kinds:")
+# 5,000 digits: int() refuses more than 4,300 (ValueError), whatever the range check says after it.
+HUGE_YEAR = _edit("year: 2021", "year: " + "9" * 5000)
+
+
+@pytest.mark.parametrize(("content", "line", "says"), [
+    pytest.param(DEEP_FLOW, 3, "lồng nhau quá sâu", id="100000-brackets"),
+    pytest.param(DEEP_BLOCK, 36, "lồng nhau quá sâu", id="2000-nested-list-items"),
+    pytest.param(HUGE_YEAR, 2, "cần một số nguyên từ 1900 đến 2200", id="5000-digit-year"),
+])
+def test_a_hostile_file_is_explained_with_its_line(tmp_path: Path, content: str, line: int, says: str) -> None:
+    error = _error(tmp_path / "thu.yaml", content)
+    assert [p.line for p in error.problems] == [line]
+    assert says in error.problems[0].message
+    assert len(str(error)) < 500  # the 5,000 digits are not repeated back
+
+
+@pytest.mark.parametrize("content", [DEEP_FLOW, DEEP_BLOCK, HUGE_YEAR])
+def test_calendar_lint_of_a_hostile_file_exits_2_naming_file_and_line(cli: Cli, tmp_path: Path, content: str) -> None:
+    path = tmp_path / "thu.yaml"
+    path.write_text(content, encoding="utf-8")
+    result = cli("calendar", "lint", str(path))
+    assert result.code == 2 and "Traceback" not in result.err
+    assert f"{path}, dòng " in result.err and "Lỗi trong tệp văn bản hướng dẫn" in result.err
+
+
+@pytest.mark.parametrize("content", [DEEP_FLOW, HUGE_YEAR])
+def test_the_daemon_refuses_to_start_on_a_hostile_directive_with_exit_2(cli: Cli, tmp_path: Path,
+                                                                        content: str) -> None:
+    # Exit 1 would have systemd restart the daemon forever; 2 is a mistake in the files, to fix.
+    folder = tmp_path / "van-ban"
+    folder.mkdir()
+    (folder / "thu.yaml").write_text(content, encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text('[calendar]\ndirectives_dir = "van-ban"\n', encoding="utf-8")
+    result = cli("--config", str(config), "run")
+    assert result.code == 2 and "Traceback" not in result.err
+    assert f"{folder / 'thu.yaml'}, dòng " in result.err
+
