@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
+from reminder_service.db.urls import shown
 from reminder_service.errors import UserError
 
 log = structlog.get_logger(__name__)
@@ -137,7 +138,7 @@ class PgElector:
             "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
             "tcp_user_timeout": 10_000,
         }
-        self.database = url.render_as_string(hide_password=True)
+        self.database = shown(url.render_as_string(hide_password=False))
         self._engine: Engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
                                              connect_args=connect_args)
         self._connection: Connection | None = None

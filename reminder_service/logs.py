@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -73,12 +73,14 @@ def _bridge_stdlib(level: int, processors: list[Any]) -> None:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
 
 
-def configure(*, json: bool | None = None, level: int = logging.INFO, environ: Mapping[str, str] | None = None) -> None:
+def configure(*, json: bool | None = None, level: int = logging.INFO, environ: Mapping[str, str] | None = None,
+              also_hide: Iterable[str] = ()) -> None:
+    """``also_hide``: secrets that come from neither variable, such as the database URL's password."""
     env = os.environ if environ is None else environ
     if json is None:
         # systemd sets JOURNAL_STREAM for a service's stdout/stderr.
         json = "JOURNAL_STREAM" in env or not sys.stderr.isatty()
-    secrets = [s for s in (read_secret(TELEGRAM_TOKEN, env), read_secret(SMTP_PASSWORD, env)) if s]
+    secrets = [s for s in (read_secret(TELEGRAM_TOKEN, env), read_secret(SMTP_PASSWORD, env), *also_hide) if s]
     renderer: Any = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer(
         colors=False)
     _bridge_stdlib(level, [structlog.processors.format_exc_info, Redactor(secrets), renderer])

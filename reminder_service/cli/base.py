@@ -106,13 +106,15 @@ def app_of(ctx: click.Context) -> App:
 def db_app_of(ctx: click.Context) -> App:
     """The App, after checking that the database exists at the current schema."""
     from reminder_service.db.engine import is_current
+    from reminder_service.db.urls import shown
 
     app = app_of(ctx)
+    engine = app.engine  # a malformed URL is a UserError with its own message, not a failure to connect
     try:
-        current = is_current(app.engine)
+        current = is_current(engine)
     except Exception as exc:
         raise click.ClickException(
-            f"không kết nối được cơ sở dữ liệu {app.engine.url.render_as_string(hide_password=True)} "
+            f"không kết nối được cơ sở dữ liệu {shown(app.config.database_url)} "
             f"({exc.__class__.__name__}); hãy kiểm tra [database].url hoặc REMINDER_SERVICE_DATABASE_URL"
         ) from None
     if not current:

@@ -8,6 +8,7 @@ import click
 
 from reminder_service import clock
 from reminder_service.cli.base import DayType, ViGroup, app_of, cli_actor
+from reminder_service.db.urls import shown
 
 
 @click.group(cls=ViGroup)
@@ -21,7 +22,7 @@ def upgrade(ctx: click.Context) -> None:
     """Tạo hoặc nâng cấp cấu trúc cơ sở dữ liệu lên phiên bản mới nhất."""
     app = app_of(ctx)
     app.upgrade_schema()
-    click.echo(f"Cơ sở dữ liệu đã ở phiên bản mới nhất: {app.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"Cơ sở dữ liệu đã ở phiên bản mới nhất: {shown(app.config.database_url)}")
 
 
 @click.command()
@@ -32,7 +33,7 @@ def init(ctx: click.Context, demo: bool, as_of: date | None) -> None:
     """Khởi tạo cơ sở dữ liệu (tạo hoặc nâng cấp), tùy chọn nạp dữ liệu mẫu."""
     app = app_of(ctx)
     app.upgrade_schema()
-    click.echo(f"Cơ sở dữ liệu sẵn sàng: {app.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"Cơ sở dữ liệu sẵn sàng: {shown(app.config.database_url)}")
     if demo:
         from reminder_service.demo import load_demo
 

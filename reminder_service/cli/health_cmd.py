@@ -15,6 +15,7 @@ from reminder_service.app import App
 from reminder_service.cli.base import ChoiceType, ViCommand, app_of
 from reminder_service.cli.outbox_cmd import CountType, moment
 from reminder_service.db.engine import SCHEMA_HEAD, is_current
+from reminder_service.db.urls import scrub, shown
 from reminder_service.errors import UserError
 from reminder_service.health import (
     Check,
@@ -32,9 +33,9 @@ from reminder_service.present.table import render
 STATE_WORDS = {"ok": "Đạt", "warning": "Cảnh báo", "failure": "Lỗi"}
 
 
-def _error_text(exc: BaseException) -> str:
+def _error_text(exc: BaseException, url: str) -> str:
     cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    first = (str(cause).strip().splitlines() or [""])[0]
+    first = (scrub(str(cause), url).strip().splitlines() or [""])[0]
     return shorten(f"{type(cause).__name__}: {first}" if first else type(cause).__name__) or ""
 
 
@@ -42,16 +43,16 @@ def _database(app: App, now: datetime, limits: Thresholds) -> tuple[str, Databas
     """The database's facts, or why they could not be read; never raises."""
     try:
         engine = app.engine
-    except (UserError, OSError) as exc:
+    except (UserError, OSError) as exc:  # the message shows the URL already, without its password
         return "(không tạo được kết nối)", None, str(exc).rstrip(".")
-    url = engine.url.render_as_string(hide_password=True)
+    url = shown(app.config.database_url)
     try:
         if not is_current(engine):
             return url, DatabaseFacts(schema_current=False), None
         with app.session() as session:
             return url, read_database(session, now, limits), None
     except Exception as exc:  # any failure to read is what this command reports, not a traceback
-        return url, None, _error_text(exc)
+        return url, None, _error_text(exc, app.config.database_url)
 
 
 def _folder(app: App) -> FolderFacts | None:

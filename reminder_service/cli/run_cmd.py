@@ -22,6 +22,7 @@ from reminder_service.channels import build_notifiers
 from reminder_service.cli.base import db_app_of
 from reminder_service.cli.submissions_cmd import parse_received
 from reminder_service.daemon import Daemon
+from reminder_service.db.urls import secrets
 from reminder_service.escalation.decide import in_send_window
 from reminder_service.escalation.policy import Policy
 from reminder_service.leader import Elector, claim
@@ -56,7 +57,7 @@ def run(ctx: click.Context, once: bool, at: str | None) -> None:
         raise click.UsageError("--at chỉ dùng cùng --once", ctx)
     moment = parse_received(at).replace(tzinfo=None) if at else None
     app = db_app_of(ctx)
-    logs.configure()
+    logs.configure(also_hide=secrets(app.config.database_url))
     elector = claim(app.engine.url, once=once)  # a second instance on SQLite stops here, with exit 2
     try:
         _serve(app, elector, once, moment)

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, ProgrammingError
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 from sqlalchemy.orm import Session, sessionmaker
 
+from reminder_service.db.urls import misread, scrub, shown
 from reminder_service.errors import UserError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -30,25 +31,51 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def _parse(url: str) -> URL:
+    """``url`` as SQLAlchemy reads it, or a UserError that shows it without its password."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise UserError(
-            f'địa chỉ cơ sở dữ liệu "{url}" không hợp lệ; ví dụ sqlite:///var/reminder-service.sqlite3 '
-            "hoặc postgresql+psycopg://user@127.0.0.1:5432/ten_csdl"
+            f'địa chỉ cơ sở dữ liệu "{shown(url)}" không hợp lệ; ví dụ sqlite:///var/reminder-service.sqlite3 '
+            "hoặc postgresql+psycopg://user:mat_khau@127.0.0.1:5432/ten_csdl (cổng là một số)"
         ) from None
-    if parsed.get_backend_name() == "sqlite":
+    if parsed.get_backend_name() != "sqlite" and misread(url, parsed):
+        raise UserError(
+            f'địa chỉ cơ sở dữ liệu "{shown(url)}" có ký tự đặc biệt chưa được mã hóa; trong tên người dùng, '
+            "mật khẩu và các tham số, hãy viết @ thành %40, / thành %2F, : thành %3A (ví dụ mật khẩu p@ss "
+            "viết là p%40ss)"
+        )
+    return parsed
+
+
+def make_engine(url: str) -> Engine:
+    parsed = _parse(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.username or parsed.password or parsed.host or parsed.port:
+            raise UserError(f'địa chỉ SQLite "{shown(url)}" không dùng tên người dùng, mật khẩu hay máy chủ; '
+                            "ví dụ sqlite:///var/reminder-service.sqlite3 hoặc sqlite:////duong/dan/tuyet/doi.sqlite3")
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed)
+        engine = _create(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    if parsed.get_backend_name() == "postgresql":
+    if backend == "postgresql":
         # No server-side prepared statements: after five runs psycopg would prepare the read side's queries
         # and PostgreSQL's generic plan, blind to the as-of date, made /quahan 40 % slower (measured).
-        return create_engine(parsed, pool_pre_ping=True, connect_args={"prepare_threshold": None})
-    raise UserError(f'cơ sở dữ liệu "{parsed.get_backend_name()}" chưa được hỗ trợ; dùng SQLite hoặc PostgreSQL')
+        return _create(parsed, pool_pre_ping=True, connect_args={"prepare_threshold": None})
+    raise UserError(f'cơ sở dữ liệu "{backend}" chưa được hỗ trợ; dùng SQLite hoặc PostgreSQL')
+
+
+def _create(url: URL, **options: Any) -> Engine:
+    try:
+        return create_engine(url, **options)
+    except (NoSuchModuleError, ImportError):
+        raise UserError(
+            f'không có trình điều khiển cơ sở dữ liệu "{url.drivername}"; hãy dùng postgresql+psycopg://… '
+            "hoặc sqlite:///…"
+        ) from None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -70,8 +97,13 @@ def upgrade(engine: Engine) -> None:
 
     try:
         command.upgrade(_alembic_config(engine), "head")
-    except OperationalError as exc:
-        raise UserError(f"không kết nối hoặc không nâng cấp được cơ sở dữ liệu ({exc.orig}).") from None
+    except DBAPIError as exc:
+        # The driver's own words, which may quote the host or the database name: never the password.
+        url = engine.url.render_as_string(hide_password=False)
+        raise UserError(
+            f"không kết nối hoặc không nâng cấp được cơ sở dữ liệu {shown(url)} ({scrub(str(exc.orig), url)}); "
+            "hãy kiểm tra [database].url hoặc REMINDER_SERVICE_DATABASE_URL và máy chủ cơ sở dữ liệu."
+        ) from None
 
 
 def alembic_head(engine: Engine) -> str | None:
