@@ -6,8 +6,9 @@ so that nothing else ever runs on it and its death is exactly the loss of the lo
 every 10 s; the server frees the lock as soon as the holder's connection drops, so a dead leader is
 replaced within one retry. The leader checks its hold every 5 s and stops leading the moment it fails.
 
-SQLite: one instance per database file, enforced by an exclusive ``flock`` on ``<file>.lock``. A second
-instance could not lead, and SQLite gives it nothing to share the outbox safely with, so it refuses.
+SQLite: one instance per database file, enforced by an exclusive ``flock`` on the database file itself,
+so that any name of the file (hard link, symlink, relative path, ``file:`` URI) meets the same lock. A
+second instance could not lead, and SQLite gives it nothing to share the outbox safely with, so it refuses.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
-from reminder_service.db.urls import shown
+from reminder_service.db.urls import shown, sqlite_file
 from reminder_service.errors import UserError
 
 log = structlog.get_logger(__name__)
@@ -68,41 +69,75 @@ class Elector(Protocol):
     def release(self) -> None: ...
 
 
+# One descriptor per database file (device, inode) for the life of the process, never closed: closing
+# ANY descriptor of a file drops every POSIX lock the process holds on it, and SQLite's locks on the
+# database are POSIX locks; a close while a transaction is open would let another writer in.
+_DESCRIPTORS: dict[tuple[int, int], int] = {}
+_HELD: set[tuple[int, int]] = set()  # flock does not refuse its own descriptor: this process's holds
+
+
+def _descriptor(path: Path) -> tuple[tuple[int, int], int]:
+    with contextlib.suppress(OSError):
+        status = os.stat(path)
+        if (status.st_dev, status.st_ino) in _DESCRIPTORS:
+            return (status.st_dev, status.st_ino), _DESCRIPTORS[(status.st_dev, status.st_ino)]
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise UserError(f"không mở được tệp cơ sở dữ liệu {path} ({exc.strerror}); hãy kiểm tra đường dẫn và "
+                        "quyền truy cập.") from None
+    status = os.fstat(fd)
+    identity = (status.st_dev, status.st_ino)
+    # Known after all (the name was re-pointed between stat and open): this one stays open too, unused.
+    return identity, _DESCRIPTORS.setdefault(identity, fd)
+
+
+def _locked(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _holder(identity: tuple[int, int]) -> str:
+    """The pid holding the flock on that file, from /proc/locks (Linux); "" when it cannot be told."""
+    device, inode = identity
+    wanted = f"{os.major(device):02x}:{os.minor(device):02x}:{inode}"
+    try:
+        lines = Path("/proc/locks").read_text(encoding="ascii").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    # "1: FLOCK  ADVISORY  WRITE 4242 fe:00:2146374 0 EOF"
+    return next((f[4] for f in map(str.split, lines) if len(f) > 5 and f[1] == "FLOCK" and f[5] == wanted), "")
+
+
 class FileLock:
-    """An exclusive, non-blocking ``flock`` on ``<database>.lock``; the kernel drops it when the process
-    dies, however it dies, so a crashed daemon never leaves a stale lock behind."""
+    """An exclusive, non-blocking ``flock`` on the database file itself: the lock belongs to the file
+    (device, inode), not to a name of it, and the kernel drops it when the process dies, however it
+    dies, so a crashed daemon never leaves a stale lock behind.
+
+    flock, not fcntl: SQLite takes fcntl (POSIX) locks on the same file, and on Linux the two kinds
+    never interfere. (On NFS the kernel emulates flock with POSIX locks; SQLite is unsafe there anyway.)
+    A missing file is created empty (mode 0600), which SQLite reads as an empty database."""
 
     def __init__(self, database: Path) -> None:
         self.database = database.resolve()
-        self.path = self.database.with_name(self.database.name + ".lock")
-        self._fd: int | None = None
+        self._identity: tuple[int, int] | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            holder = self._holder()
-            log.warning("instance_refused", database=str(self.database), lock=str(self.path), holder_pid=holder)
-            raise InstanceRunning(self.database) from None
-        # The holder's pid, for whoever wonders which process keeps the file (the lock itself is the flock).
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
-
-    def _holder(self) -> str:
-        try:
-            return self.path.read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError):
-            return ""
+        identity, fd = _descriptor(self.database)
+        if identity in _HELD or not _locked(fd):
+            log.warning("instance_refused", database=str(self.database), holder_pid=_holder(identity))
+            raise InstanceRunning(self.database)
+        _HELD.add(identity)
+        self._identity = identity
 
     def release(self) -> None:
-        # The file stays: unlinking it would let a newcomer lock a fresh inode while a waiter holds the old.
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        if self._identity is not None:
+            fcntl.flock(_DESCRIPTORS[self._identity], fcntl.LOCK_UN)
+            _HELD.discard(self._identity)
+            self._identity = None
 
 
 class Sole:
@@ -197,9 +232,10 @@ def claim(url: URL, *, once: bool = False) -> Elector:
     refused before it does anything (InstanceRunning). ``once``: a one-off pass on PostgreSQL takes no
     lock, since every decision is unique in the database and the pass must work beside running daemons."""
     if url.get_backend_name() == "sqlite":
-        if not url.database or url.database == ":memory:":
+        database = sqlite_file(url)
+        if database is None:
             return Sole()
-        lock = FileLock(Path(url.database))
+        lock = FileLock(database)
         lock.acquire()
         return Sole(lock)
     if once:

@@ -4,7 +4,11 @@ its leadership (leader jobs and the chat bot start and stop with it; the dispatc
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -119,12 +123,13 @@ def test_a_second_instance_on_one_sqlite_file_is_refused(tmp_path: Path, sqlite_
     first = claim(url)
     try:
         assert isinstance(first, Sole) and first.try_acquire() and first.holds()
-        assert (tmp_path / "office.sqlite3.lock").read_text().strip().isdigit()
+        assert not (tmp_path / "office.sqlite3.lock").exists()  # the database file itself is locked
         with capture_logs() as logged, pytest.raises(InstanceRunning) as refused:
             claim(url, once=True)  # a one-off pass would race the daemon's tick: refused as well
         message = str(refused.value)
         assert str(database) in message and "một phiên reminder-service khác đang chạy" in message
         assert logged[0]["event"] == "instance_refused" and logged[0]["database"] == str(database)
+        assert logged[0]["holder_pid"] == str(os.getpid())
     finally:
         first.release()
     again = claim(url)  # released: the next start goes ahead
@@ -138,6 +143,34 @@ def test_the_file_lock_is_per_file(tmp_path: Path) -> None:
     one.release()
     two.release()
     one.release()  # twice is harmless
+
+
+def test_the_file_lock_follows_the_file_and_leaves_sqlites_own_locks_alone(tmp_path: Path,
+                                                                          sqlite_template: Path) -> None:
+    database = tmp_path / "office.sqlite3"
+    shutil.copyfile(sqlite_template, database)
+    (tmp_path / "other").mkdir()
+    os.link(database, tmp_path / "other" / "hard.sqlite3")
+    first = FileLock(database)
+    first.acquire()
+    with pytest.raises(InstanceRunning) as refused:
+        FileLock(tmp_path / "other" / "hard.sqlite3").acquire()
+    assert str(tmp_path / "other" / "hard.sqlite3") in str(refused.value)
+    # SQLite's locks are POSIX locks, which the kernel drops when the process closes ANY descriptor
+    # of the file: releasing ours must not hand another process the write lock this one holds.
+    writer = sqlite3.connect(database, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        first.release()
+        attempt = "import sqlite3, sys; sqlite3.connect(sys.argv[1], timeout=0).execute('BEGIN IMMEDIATE')"
+        probe = subprocess.run([sys.executable, "-c", attempt, str(database)], capture_output=True, text=True,
+                               check=False, timeout=60)
+        assert probe.returncode == 1 and "database is locked" in probe.stderr
+    finally:
+        writer.close()
+    again = FileLock(tmp_path / "other" / "hard.sqlite3")
+    again.acquire()  # released: any name of the file may take it now
+    again.release()
 
 
 def test_what_claim_returns(pg_url: str) -> None:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 from sqlalchemy.orm import Session, sessionmaker
 
-from reminder_service.db.urls import misread, scrub, shown
+from reminder_service.db.urls import misread, scrub, shown, sqlite_file
 from reminder_service.errors import UserError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -56,8 +56,9 @@ def make_engine(url: str) -> Engine:
         if parsed.username or parsed.password or parsed.host or parsed.port:
             raise UserError(f'địa chỉ SQLite "{shown(url)}" không dùng tên người dùng, mật khẩu hay máy chủ; '
                             "ví dụ sqlite:///var/reminder-service.sqlite3 hoặc sqlite:////duong/dan/tuyet/doi.sqlite3")
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(parsed)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = _create(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

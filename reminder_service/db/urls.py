@@ -1,5 +1,5 @@
 """Database URLs as people and logs see them: never with a password, whatever the URL's shape, even
-one that no parser accepts.
+one that no parser accepts; and the file a SQLite URL really opens.
 
 A password sits between the user name's colon and the "@" before the host. The LAST "@" is taken
 (SQLAlchemy takes the first): an unencoded "@" in the password then hides too much, never too little.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import unquote
 
 from sqlalchemy.engine import URL
@@ -17,6 +18,7 @@ MASK = "***"
 # Anything that looks like a scheme, spaces and typos included: "postgresql+psycopg :" hides a password too.
 _SCHEME = re.compile(r"\s*(?P<name>[A-Za-z][A-Za-z0-9+.\- ]*):(?P<slashes>/*)")
 _QUERY_PASSWORD = re.compile(r"(?i)[?&;]password=(?P<value>[^&;#]*)")
+_TRUE = {"true", "yes", "on", "y", "t", "1"}  # what SQLAlchemy takes for uri=true
 
 
 @dataclass(frozen=True)
@@ -97,3 +99,23 @@ def misread(url: str, parsed: URL) -> bool:
         return True
     written = unquote(url[found.userinfo[0]:found.userinfo[1]]) if found.userinfo else None
     return (written or None) != (parsed.password or None)
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file SQLite opens for ``url`` (relative to the working directory), None for a database in
+    memory. With ``uri=true`` a name starting "file:" is a SQLite URI, which SQLite decodes itself;
+    otherwise SQLAlchemy passes the name as a plain path, "file:" and all."""
+    name = url.database
+    if not name or name == ":memory:":
+        return None
+    if not (str(url.query.get("uri", "")).strip().lower() in _TRUE and name.startswith("file:")):
+        return Path(name)
+    # SQLAlchemy hands SQLite the URL's other parameters as the URI's query: mode=memory among them.
+    path, _, options = name.removeprefix("file:").partition("#")[0].partition("?")
+    if url.query.get("mode") == "memory" or "mode=memory" in options.split("&"):
+        return None
+    if path.startswith("//"):  # file:///abs or file://localhost/abs
+        _authority, slash, rest = path[2:].partition("/")
+        path = slash + rest
+    path = unquote(path)
+    return Path(path) if path and path != ":memory:" else None

@@ -246,3 +246,33 @@ def test_a_second_instance_on_one_sqlite_file_exits_2(tmp_path: Path, sqlite_tem
     after = subprocess.run([sys.executable, "-m", "reminder_service", "run", "--once"], cwd=ROOT, env=env,
                            capture_output=True, text=True, timeout=60, check=False)
     assert after.returncode == 0, after.stderr  # the lock went with the daemon
+
+
+def test_the_same_sqlite_file_under_another_name_is_refused_too(tmp_path: Path, sqlite_template: Path,
+                                                                daemons: list[Daemon]) -> None:
+    """A hard link, a symlink, a relative path or a file: URI is still the same file: the second daemon
+    exits 2, naming the file, and the URI leaves no stray "file:" folder behind."""
+    database = tmp_path / "office.sqlite3"
+    shutil.copyfile(sqlite_template, database)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.link(database, elsewhere / "hard.sqlite3")
+    (elsewhere / "soft.sqlite3").symlink_to(database)
+    daemons.append(Daemon("first", _env(f"sqlite:///{database}", None)))
+    daemons[0].first("leadership_acquired", timeout=60)
+    names = {  # URL, run from ``elsewhere`` -> the file the refusal names
+        "sqlite:///hard.sqlite3": elsewhere / "hard.sqlite3",
+        f"sqlite:///{elsewhere}/soft.sqlite3": database,
+        "sqlite:///../office.sqlite3": database,
+        f"sqlite:///file:{database}?mode=rwc&uri=true": database,
+        "sqlite:///file:../office.sqlite3?mode=rwc&uri=true": database,
+    }
+    for url, named in names.items():
+        second = subprocess.run([sys.executable, "-m", "reminder_service", "run"], cwd=elsewhere,
+                                env={**_env(url, None), "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                                timeout=30, check=False)
+        assert second.returncode == 2, (url, second.stderr)
+        assert "một phiên reminder-service khác đang chạy" in second.stderr and str(named) in second.stderr, url
+        assert "Traceback" not in second.stderr and "Dịch vụ đang chạy" not in second.stdout
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["hard.sqlite3", "soft.sqlite3"]
+    assert daemons[0].stop() == 0

@@ -1,0 +1,74 @@
+"""The SQLite files the service works on: the file a URL names, however it is written, and no stray
+folder on the way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import Cli
+
+URL_ENV = "REMINDER_SERVICE_DATABASE_URL"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory, where a relative URL points."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
+@pytest.mark.parametrize("written", [
+    "sqlite:///office.sqlite3",
+    "sqlite:///du-lieu/office.sqlite3",
+    "sqlite:///{work}/office.sqlite3",
+    "sqlite:///so%20van%20ban.sqlite3",
+    "sqlite:///file:du-lieu/office.sqlite3?mode=rwc&uri=true",
+    "sqlite:///file:{work}/office.sqlite3?mode=rwc&uri=true",
+    "sqlite:///file://{work}/office.sqlite3?mode=rwc&uri=true",
+    "sqlite:///file://localhost{work}/office.sqlite3?mode=rwc&uri=true",
+    "sqlite:///file:so%2520van%2520ban.sqlite3?mode=rwc&uri=true",  # %25 for SQLAlchemy, %20 for SQLite
+    "sqlite:///file:office.sqlite3?mode=rwc&uri=true&timeout=5",
+])
+def test_the_file_of_a_sqlite_url_is_the_one_sqlite_opens(workdir: Path, written: str) -> None:
+    from reminder_service.db.engine import make_engine
+    from reminder_service.db.urls import sqlite_file
+
+    url = written.format(work=workdir)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            opened = connection.execute(text("PRAGMA database_list")).fetchall()[0][2]
+    finally:
+        engine.dispose()
+    derived = sqlite_file(make_url(url))
+    assert derived is not None and derived.resolve() == Path(opened)
+
+
+@pytest.mark.parametrize("written", [
+    "sqlite://", "sqlite:///:memory:", "sqlite:///file::memory:?uri=true",
+    "sqlite:///file:cchc?mode=memory&cache=shared&uri=true",
+])
+def test_a_database_in_memory_has_no_file(written: str) -> None:
+    from reminder_service.db.urls import sqlite_file
+
+    assert sqlite_file(make_url(written)) is None
+
+
+@pytest.mark.parametrize("written", [
+    "sqlite:///file:{work}/du-lieu/office.sqlite3?mode=rwc&uri=true",
+    "sqlite:///file:du-lieu/office.sqlite3?mode=rwc&uri=true",
+])
+def test_a_file_uri_creates_its_folder_and_no_stray_file_folder(
+    cli: Cli, workdir: Path, monkeypatch: pytest.MonkeyPatch, written: str
+) -> None:
+    monkeypatch.setenv(URL_ENV, written.format(work=workdir))
+    result = cli("init")
+    assert result.code == 0, result.err
+    assert (workdir / "du-lieu" / "office.sqlite3").is_file()
+    assert [p.name for p in workdir.iterdir()] == ["du-lieu"]
