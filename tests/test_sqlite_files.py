@@ -1,8 +1,12 @@
-"""The SQLite files the service works on: the file a URL names, however it is written, and no stray
-folder on the way."""
+"""The SQLite files the service works on: the file a URL names, however it is written, no stray folder
+on the way, and nothing readable by other accounts when created outside systemd (whose unit sets UMask)."""
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -72,3 +76,48 @@ def test_a_file_uri_creates_its_folder_and_no_stray_file_folder(
     assert result.code == 0, result.err
     assert (workdir / "du-lieu" / "office.sqlite3").is_file()
     assert [p.name for p in workdir.iterdir()] == ["du-lieu"]
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """A login shell's umask: files 0644 and folders 0755 unless the service says otherwise."""
+    saved = os.umask(0o022)
+    yield
+    os.umask(saved)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("command", [["init"], ["status"], ["db", "upgrade"]])
+def test_a_database_the_service_creates_is_readable_by_its_owner_only(
+    cli: Cli, workdir: Path, usual_umask: None, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv(URL_ENV, "sqlite:///var/office.sqlite3")
+    cli(*command)
+    database = workdir / "var" / "office.sqlite3"
+    assert (_mode(workdir / "var"), _mode(database)) == (0o700, 0o600)
+    # An operator's choice for an existing file (0640 for the service's group) is kept.
+    database.chmod(0o640)
+    cli(*command)
+    assert _mode(database) == 0o640
+
+
+def test_the_journal_files_are_as_private_as_the_database(cli: Cli, workdir: Path, usual_umask: None,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(URL_ENV, "sqlite:///office.sqlite3")
+    assert cli("init").code == 0
+    database = workdir / "office.sqlite3"
+    # SQLite creates each journal when a write begins and gives it the database file's mode.
+    writer = sqlite3.connect(database, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("INSERT INTO service_state (key, value, updated_at) VALUES ('probe', 'x', '2021-03-16')")
+        assert _mode(workdir / "office.sqlite3-journal") == 0o600
+        writer.execute("ROLLBACK")
+        writer.execute("PRAGMA journal_mode=WAL")  # an operator may switch to WAL: -wal and -shm appear
+        writer.execute("INSERT INTO service_state (key, value, updated_at) VALUES ('probe', 'x', '2021-03-16')")
+        assert (_mode(workdir / "office.sqlite3-wal"), _mode(workdir / "office.sqlite3-shm")) == (0o600, 0o600)
+    finally:
+        writer.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,8 +59,8 @@ def make_engine(url: str) -> Engine:
             raise UserError(f'địa chỉ SQLite "{shown(url)}" không dùng tên người dùng, mật khẩu hay máy chủ; '
                             "ví dụ sqlite:///var/reminder-service.sqlite3 hoặc sqlite:////duong/dan/tuyet/doi.sqlite3")
         path = sqlite_file(parsed)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if path is not None and parsed.query.get("mode") != "ro":
+            _create_private(path)
         engine = _create(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -67,6 +69,20 @@ def make_engine(url: str) -> Engine:
         # and PostgreSQL's generic plan, blind to the as-of date, made /quahan 40 % slower (measured).
         return _create(parsed, pool_pre_ping=True, connect_args={"prepare_threshold": None})
     raise UserError(f'cơ sở dữ liệu "{backend}" chưa được hỗ trợ; dùng SQLite hoặc PostgreSQL')
+
+
+def _create_private(database: Path) -> None:
+    """The database's folder (0700) and an empty database file (0600, which SQLite reads as an empty
+    database), unless they exist: SQLite itself would create the file 0644 less the umask, readable by
+    every account, and it gives its -journal, -wal and -shm files the mode of the database file. An
+    existing file or folder keeps its mode: an operator may have chosen 0640 for the service's group."""
+    try:
+        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+    except OSError as exc:
+        raise UserError(f"không tạo được tệp cơ sở dữ liệu {database} ({exc.strerror}); hãy kiểm tra đường dẫn "
+                        "và quyền ghi vào thư mục.") from None
 
 
 def _create(url: URL, **options: Any) -> Engine:
