@@ -337,6 +337,78 @@ def test_empty_database(db_cli: Cli, app: App) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Exports a spreadsheet opens: text from units files and registers must never run as a formula.
+
+LINK = '=HYPERLINK("http://x","y")'
+
+
+@pytest.fixture
+def hostile(org: App) -> App:
+    """A unit and documents named like formulas, as a units file or an incoming register can carry them."""
+    add_units(org, (("XA_HIEM", LINK, "commune", "@Lê Văn Hiểm"),))
+    receive(org, "XA_HIEM", "plan", datetime(2021, 1, 28, 9, 0), "@SUM(1+1)")
+    receive(org, "XA_HIEM", "q1", datetime(2021, 3, 12, 9, 0), "+1")
+    receive(org, "XA_AN_BINH", "plan", datetime(2021, 1, 29, 9, 0), "-1+2")
+    return org
+
+
+def test_status_csv_neutralises_formulas_and_keeps_numbers(hostile: App, db_cli: Cli) -> None:
+    result = db_cli("status", "--year", "2021", "--as-of", "18/03/2021", "--format", "csv")
+    assert result.code == 0, result.err
+    rows = list(csv.DictReader(io.StringIO(result.out.removeprefix("\ufeff"))))
+    cells = {(r["unit"], r["obligation"]): r for r in rows}
+    plan, q1 = cells[("XA_HIEM", "plan")], cells[("XA_HIEM", "q1")]
+    assert (plan["unit_name"], plan["unit_head"], plan["doc_no"]) == ("'" + LINK, "'@Lê Văn Hiểm", "'@SUM(1+1)")
+    assert q1["doc_no"] == "'+1"
+    assert cells[("XA_AN_BINH", "plan")]["doc_no"] == "'-1+2"
+    # Everything else is written as before: numbers stay numbers, dates stay ISO dates, plain text untouched.
+    assert cells[("XA_PHU_LOC", "q1")]["days_late"] == "1" and cells[("XA_PHU_LOC", "q1")]["year"] == "2021"
+    assert cells[("XA_AN_BINH", "q1")]["doc_no"] == "12/BC-UBND"
+    assert cells[("XA_AN_BINH", "q1")]["received"] == "2021-03-15"
+    assert not any(value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values())
+    # JSON is read by programs, not spreadsheets: the text stays as it was given.
+    data = db_cli("status", "--year", "2021", "--as-of", "18/03/2021", "--format", "json")
+    items = {(i["unit"], i["obligation"]): i for i in json.loads(data.out)}
+    plan = items[("XA_HIEM", "plan")]
+    assert (plan["unit_name"], plan["unit_head"], plan["doc_no"]) == (LINK, "@Lê Văn Hiểm", "@SUM(1+1)")
+    assert items[("XA_AN_BINH", "plan")]["doc_no"] == "-1+2"
+
+
+def test_overdue_csv_neutralises_formulas(hostile: App, db_cli: Cli) -> None:
+    with hostile.session() as session:
+        mark_incomplete(session, find_obligation(session, "XA_HIEM", "q1", 2021), "=1+1", ACTOR, NOW)
+    result = db_cli("overdue", "--as-of", "18/03/2021", "--format", "csv")
+    assert result.code == 0, result.err
+    rows = [r for r in csv.DictReader(io.StringIO(result.out.removeprefix("\ufeff"))) if r["unit"] == "XA_HIEM"]
+    assert [(r["unit_name"], r["doc_no"], r["missing"]) for r in rows] == [("'" + LINK, "'+1", "'=1+1")]
+
+
+def test_timeliness_csv_neutralises_formulas(hostile: App, db_cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "tong-hop.csv"
+    result = db_cli("report", "timeliness", "-y", "2021", "--as-of", "18/03/2021", "-f", "csv", "-o", str(target))
+    assert result.code == 0, result.err
+    rows = {r["unit"]: r for r in csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig")))}
+    assert rows["XA_HIEM"]["unit_name"] == "'" + LINK
+    assert rows["XA_HIEM"]["owed"] == "2" and rows["XA_AN_BINH"]["unit_name"] == "UBND xã An Bình"
+
+
+def test_timeliness_xlsx_writes_text_as_text(hostile: App, db_cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "tong-hop.xlsx"
+    result = db_cli("report", "timeliness", "-y", "2021", "--as-of", "18/03/2021", "-f", "xlsx", "-o", str(target))
+    assert result.code == 0, result.err
+    sheet = load_workbook(target).active
+    assert sheet is not None
+    row = next(r for r in sheet.iter_rows(min_row=5) if r[1].value == "XA_HIEM")
+    name = row[2]
+    # A string cell holds the text as typed (no apostrophe); the quote prefix keeps it text when edited in Excel.
+    assert (name.value, name.data_type, name.quotePrefix) == (LINK, "s", True)
+    assert [(c.value, c.data_type) for c in row[3:6]] == [(2, "n"), (2, "n"), (0, "n")]
+    plain = next(r for r in sheet.iter_rows(min_row=5) if r[1].value == "XA_AN_BINH")[2]
+    assert (plain.value, plain.data_type, plain.quotePrefix) == ("UBND xã An Bình", "s", False)
+    assert not any(c.data_type == "f" for r in sheet.iter_rows() for c in r)
+
+
+# ---------------------------------------------------------------------------------------------------
 # A constant number of queries whatever the number of units.
 
 

@@ -11,6 +11,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from reminder_service.present.cells import csv_cell
 from reminder_service.present.dates import NONE_MARK, dmy, weekday
 from reminder_service.present.table import render
 from reminder_service.readside import StatusRow, TimelinessRow
@@ -94,12 +95,14 @@ def to_json(records: Sequence[dict[str, Any]]) -> str:
 
 
 def to_csv(fields: Sequence[str], records: Sequence[dict[str, Any]]) -> str:
-    """CSV with a byte-order mark: without it Excel reads UTF-8 as the local code page and garbles diacritics."""
+    """CSV with a byte-order mark: without it Excel reads UTF-8 as the local code page and garbles diacritics.
+
+    Made for Excel, so no text cell may start like a formula (see ``csv_cell``)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\r\n")
     writer.writeheader()
     for record in records:
-        writer.writerow({k: "" if record[k] is None else record[k] for k in fields})
+        writer.writerow({k: "" if record[k] is None else csv_cell(record[k]) for k in fields})
     return _BOM + buffer.getvalue()
 
 

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from datetime import date
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from reminder_service.present.cells import formula_like
 from reminder_service.present.status_view import (
     TIMELINESS_HEADERS,
     TIMELINESS_NOTES,
@@ -26,6 +28,17 @@ FIRST_DATA_ROW = HEADER_ROW + 1
 _WIDTHS = (6, 16, 40, 12, 12, 12, 14, 16, 11)
 _THIN = Side(style="thin", color="808080")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+def _keep_text(cell: Cell) -> None:
+    """Text stays text, whatever it looks like.
+
+    openpyxl stores a str starting with "=" as a formula; a string cell keeps it verbatim, and the quote
+    prefix keeps Excel from turning it into one when somebody edits the cell."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+        if formula_like(cell.value):
+            cell.quotePrefix = True
 
 
 def timeliness_xlsx(rows: Sequence[TimelinessRow], year: int, as_of: date) -> bytes:
@@ -55,6 +68,7 @@ def timeliness_xlsx(rows: Sequence[TimelinessRow], year: int, as_of: date) -> by
     for offset, cells in enumerate(timeliness_cells(rows)):
         for index, value in enumerate(cells, start=1):
             cell = sheet.cell(FIRST_DATA_ROW + offset, index, value)
+            _keep_text(cell)
             cell.border = _BOX
             if isinstance(value, int):
                 cell.alignment = Alignment(horizontal="center")
