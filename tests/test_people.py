@@ -85,6 +85,23 @@ def test_empty_name_is_refused(app: App, db_cli: Cli) -> None:
     assert people_count(app) == 0
 
 
+@pytest.mark.parametrize(("name", "expected"), [
+    ("Nguyễn Thị\nHạnh", "họ tên chứa ký tự điều khiển (xuống dòng) ở vị trí thứ 11; hãy xóa ký tự này"),
+    ("Nguyễn \u202eThị Hạnh", "họ tên chứa ký tự điều khiển (đổi chiều viết U+202E) ở vị trí thứ 8"),
+    ("\u2066Nguyễn Thị Hạnh", "họ tên chứa ký tự điều khiển (đổi chiều viết U+2066) ở vị trí thứ 1"),
+    ("Nguyễn\x1bThị Hạnh", "họ tên chứa ký tự điều khiển (U+001B) ở vị trí thứ 7"),
+], ids=["line break", "right-to-left override", "isolate", "escape"])
+def test_name_with_control_characters_is_refused(app: App, db_cli: Cli, name: str, expected: str) -> None:
+    result = db_cli("people", "add", "--name", name, "--role", "receiver", "--email", "hanh@phuloc.gov.vn")
+    assert result.code == 2
+    assert "--name" in result.err and expected in result.err and "Traceback" not in result.err
+    assert people_count(app) == 0
+    # Around the name, whitespace is trimmed as before: a pasted trailing line break is harmless.
+    assert db_cli("people", "add", "--name", " Nguyễn Thị Hạnh\n", "--role", "receiver",
+                  "--email", "hanh@phuloc.gov.vn").code == 0
+    assert stored(app)[0].name == "Nguyễn Thị Hạnh"
+
+
 def test_same_person_twice_is_refused(app: App, db_cli: Cli) -> None:
     args = ("people", "add", "--name", "Nguyễn Thị Hạnh", "--role", "receiver", "--email", "hanh@phuloc.gov.vn")
     assert db_cli(*args).code == 0

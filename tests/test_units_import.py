@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from datetime import datetime
 from pathlib import Path
@@ -241,6 +242,20 @@ BAD_CASES: list[tuple[str, list[str], list[str]]] = [
     ("too many cells", [HEADER, AN_BINH + ",thừa"],
      ["dòng 2: dòng có 11 ô nhưng dòng tiêu đề chỉ có 10 cột"]),
     ("header only", [HEADER], ["tệp không có đơn vị nào"]),
+    ("line break in a unit name", [HEADER, AN_BINH.replace("UBND xã An Bình", '"UBND xã\nAn Bình"'), PHU_LOC],
+     ["dòng 2, cột name: tên đơn vị chứa ký tự điều khiển (xuống dòng) ở vị trí thứ 8; hãy xóa ký tự này"]),
+    ("right-to-left override in a head's name", [HEADER, AN_BINH.replace("Nguyễn Văn An", "Nguyễn \u202eVăn An")],
+     ["dòng 2, cột head_name: họ tên thủ trưởng đơn vị chứa ký tự điều khiển (đổi chiều viết U+202E) ở vị trí thứ 8"]),
+    ("tab in a focal officer's name", [HEADER, AN_BINH.replace("Lê Thị Cúc", '"Lê Thị\tCúc"')],
+     ["dòng 2, cột focal_name: họ tên công chức đầu mối chứa ký tự điều khiển (tab) ở vị trí thứ 7"]),
+    ("isolate in a unit name", [HEADER, PHU_LOC.replace("Phú Lộc", "\u2067Phú Lộc\u2069")],
+     ["dòng 2, cột name: tên đơn vị chứa ký tự điều khiển (đổi chiều viết U+2067) ở vị trí thứ 15"]),
+    ("bidi mark in a code", [HEADER, AN_BINH.replace("XA_AN_BINH", "XA_\u200fAN_BINH")],
+     ["dòng 2, cột code: mã đơn vị chứa ký tự điều khiển (đổi chiều viết U+200F) ở vị trí thứ 4"]),
+    ("bidi override in an e-mail", [HEADER, AN_BINH.replace("an.nv@", "an.nv\u202d@")],
+     ["dòng 2, cột head_email: địa chỉ thư điện tử chứa ký tự điều khiển (đổi chiều viết U+202D)"]),
+    ("control character in a kind", [HEADER, PHU_LOC.replace(",commune,", ",com\x07mune,")],
+     ["dòng 2, cột kind: loại đơn vị chứa ký tự điều khiển (U+0007) ở vị trí thứ 4"]),
 ]
 
 
@@ -256,6 +271,8 @@ def test_bad_file_is_refused_whole_with_the_line(
     for fragment in expected:
         assert fragment in result.err
     assert "Traceback" not in result.err + result.out
+    # The message never repeats an invisible control: it would garble the terminal line that names it.
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]", result.err)
     assert counts(app) == before
     assert {c: (u.name, u.active, u.updated_at) for c, u in units_by_code(app).items()} == stamps
 
@@ -293,6 +310,37 @@ def test_yaml_errors_name_the_item_line(app: App, db_cli: Cli, tmp_path: Path) -
     assert "dòng 10, khóa code: mã đơn vị \"xa_an_binh\" trùng với mã ở dòng 2" in result.err
     assert "dòng 10, khóa name: tên đơn vị không được để trống" in result.err
     assert "dòng 13: mỗi đơn vị cần là một bảng" in result.err
+    assert counts(app)["units"] == 0
+
+
+def test_controls_are_named_on_the_row_a_spreadsheet_shows(app: App, db_cli: Cli, tmp_path: Path) -> None:
+    """A quoted cell spanning two physical lines is still one spreadsheet row: the next unit is row 3."""
+    lines = [HEADER, AN_BINH.replace("UBND xã An Bình", '"UBND xã An Bình\r\n(cũ)"'),
+             PHU_LOC.replace("UBND thị trấn Phú Lộc", "UBND thị trấn \u202ecoL úhP")]
+    result = db_cli("units", "import", str(write(tmp_path, lines)))
+    assert result.code == 2
+    assert "dòng 2, cột name: tên đơn vị chứa ký tự điều khiển (về đầu dòng CR) ở vị trí thứ 16" in result.err
+    assert "dòng 3, cột name: tên đơn vị chứa ký tự điều khiển (đổi chiều viết U+202E) ở vị trí thứ 15" in result.err
+    assert counts(app)["units"] == 0
+    # Whitespace and line breaks around a value are trimmed, as spreadsheets leave them: only inside is refused.
+    padded = AN_BINH.replace("UBND xã An Bình", '"  UBND xã An Bình\r\n"').replace("Lê Thị Cúc", '"\tLê Thị Cúc "')
+    lines = [HEADER, padded]
+    fixed = db_cli("units", "import", str(write(tmp_path, lines)))
+    assert fixed.code == 0, fixed.err
+    assert units_by_code(app)["XA_AN_BINH"].name == "UBND xã An Bình"
+    assert import_people(app)[("XA_AN_BINH", "focal")].name == "Lê Thị Cúc"
+
+
+def test_yaml_escapes_cannot_smuggle_controls(app: App, db_cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "don-vi.yaml"
+    path.write_text('- code: XA_AN_BINH\n  name: "UBND xã\\nAn Bình"\n  kind: commune\n'
+                    '- code: TP\n  name: Phòng Tư pháp\n  kind: monitor\n  head_name: "Trần \\u202eThị"\n',
+                    encoding="utf-8")
+    result = db_cli("units", "import", str(path))
+    assert result.code == 2
+    assert "dòng 1, khóa name: tên đơn vị chứa ký tự điều khiển (xuống dòng) ở vị trí thứ 8" in result.err
+    assert ("dòng 4, khóa head_name: họ tên thủ trưởng đơn vị chứa ký tự điều khiển (đổi chiều viết U+202E)"
+            in result.err)
     assert counts(app)["units"] == 0
 
 

@@ -27,7 +27,7 @@ from reminder_service.registry import (
     parse_channels,
     telegram_problem,
 )
-from reminder_service.registry.fields import text_problem
+from reminder_service.registry.fields import control_problem, text_problem
 
 MAX_INVITE_HOURS = 720
 
@@ -65,6 +65,9 @@ def add(ctx: click.Context, name: str, role: str, email: str | None, telegram: s
             "focal_telegram (đầu mối) của tệp danh sách rồi chạy: reminder-service units import TỆP",
             param_hint="--role",
         )
+    # Checked before spaces are evened out, which would silently turn an inner line break into a space.
+    name = name.strip()
+    _checked(name, control_problem(name, "họ tên"), "--name")
     name = " ".join(name.split())
     _checked(name, text_problem(name, "họ tên"), "--name")
     email = _checked(email.strip(), email_problem(email.strip()), "--email") if email is not None else None

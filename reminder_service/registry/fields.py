@@ -17,11 +17,32 @@ _EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9](?:[A-Za-z0-9
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+")
 # Private chats have positive ids, groups and channels negative ones (-100… for supergroups).
 _CHAT_ID = re.compile(r"-?[1-9][0-9]{0,19}")
+# C0 and C1 controls, Unicode line and paragraph separators, and the bidirectional marks, embeddings,
+# overrides and isolates: invisible, they split a name over two lines or make it read backwards
+# ("Trojan Source") in every message, table and export that shows it.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL_NAMES = {"\n": "xuống dòng", "\r": "về đầu dòng CR", "\t": "tab", "\u0085": "xuống dòng U+0085",
+                  "\u2028": "xuống dòng U+2028", "\u2029": "ngắt đoạn U+2029"}
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def control_problem(value: str, what: str) -> str | None:
+    """The first control character of the value, named and placed; the value itself is not repeated, since
+    printing it would garble the very line that reports it."""
+    found = _CONTROL.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    name = _CONTROL_NAMES.get(char) or (f"đổi chiều viết U+{ord(char):04X}" if char in _BIDI else f"U+{ord(char):04X}")
+    return f"{what} chứa ký tự điều khiển ({name}) ở vị trí thứ {found.start() + 1}; hãy xóa ký tự này"
 
 
 def code_problem(code: str) -> str | None:
     if not code:
         return "mã đơn vị không được để trống"
+    control = control_problem(code, "mã đơn vị")
+    if control:
+        return control
     if len(code) > CODE_MAX:
         return f'mã đơn vị "{code}" dài {len(code)} ký tự; tối đa {CODE_MAX} ký tự'
     if not _CODE.fullmatch(code):
@@ -35,10 +56,13 @@ def text_problem(value: str, what: str) -> str | None:
         return f"{what} không được để trống"
     if len(value) > TEXT_MAX:
         return f"{what} dài {len(value)} ký tự; tối đa {TEXT_MAX} ký tự"
-    return None
+    return control_problem(value, what)
 
 
 def email_problem(value: str) -> str | None:
+    control = control_problem(value, "địa chỉ thư điện tử")
+    if control:
+        return control
     if len(value) > TEXT_MAX or not _EMAIL.fullmatch(value) or ".." in value:
         return f'"{value}" không phải là địa chỉ thư điện tử hợp lệ; hãy ghi dạng ten@donvi.gov.vn'
     return None
@@ -47,6 +71,9 @@ def email_problem(value: str) -> str | None:
 def telegram_problem(value: str) -> str | None:
     if _CHAT_ID.fullmatch(value):
         return None
+    control = control_problem(value, "mã trò chuyện Telegram")
+    if control:
+        return control
     hint = ""
     if value.startswith("@"):
         hint = "; tên người dùng (@…) không dùng được, cần mã số của cuộc trò chuyện"

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from calendars.model import Directive
-from reminder_service.registry.fields import code_problem, email_problem, telegram_problem, text_problem
+from reminder_service.registry.fields import (
+    code_problem,
+    control_problem,
+    email_problem,
+    telegram_problem,
+    text_problem,
+)
 from reminder_service.registry.source import Problem, Record, Table, UnitsFileError, read_file, read_table
 
 # The only kind that supplies Phụ lục 3B sections of its own; communes report the whole form.
@@ -74,7 +80,10 @@ def validate(table: Table, kinds: Mapping[str, str], section_codes: Sequence[str
         if problem:
             _add(table, record, "name", problem)
         kind = record.values.get("kind", "").lower()
-        if kind not in kinds:
+        control = control_problem(kind, "loại đơn vị")
+        if control:
+            _add(table, record, "kind", control)
+        elif kind not in kinds:
             shown = f'"{record.values.get("kind", "")}" không hợp lệ' if kind else "không được để trống"
             listed = "; ".join(f"{k} ({v})" for k, v in kinds.items())
             _add(table, record, "kind", f"loại đơn vị {shown}; hãy ghi một trong: {listed}")
@@ -94,8 +103,13 @@ def _add(table: Table, record: Record, column: str | None, message: str) -> None
 
 
 def _sections(table: Table, record: Record, kind: str | None, known: Sequence[str]) -> tuple[str, ...]:
-    given = [s for s in re.split(r"[;,\s]+", record.values.get("sections", "")) if s]
+    value = record.values.get("sections", "")
+    given = [s for s in re.split(r"[;,\s]+", value) if s]
     if not given or kind is None:
+        return ()
+    control = control_problem(value, "danh sách mục Phụ lục 3B")
+    if control:
+        _add(table, record, "sections", control)
         return ()
     if kind != SECTION_KIND:
         _add(table, record, "sections", f"đơn vị loại {kind} không cung cấp riêng mục nào của Phụ lục 3B; "
