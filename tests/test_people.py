@@ -102,6 +102,28 @@ def test_name_with_control_characters_is_refused(app: App, db_cli: Cli, name: st
     assert stored(app)[0].name == "Nguyễn Thị Hạnh"
 
 
+def test_a_chat_held_by_someone_else_is_refused_naming_them(app: App, db_cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "don-vi.csv"
+    path.write_text("code,name,kind,head_name,head_telegram\n"
+                    "TT_PHU_LOC,UBND thị trấn Phú Lộc,commune,Võ Minh Tuấn,55501\n", encoding="utf-8")
+    assert db_cli("units", "import", str(path)).code == 0
+    tuan = stored(app)[0].id
+    result = db_cli("people", "add", "--name", "Nguyễn Thị Hạnh", "--role", "receiver", "--telegram", "55501")
+    assert result.code == 2 and "Traceback" not in result.err
+    assert ("giá trị của --telegram không hợp lệ: mã trò chuyện Telegram 55501 đã thuộc về thủ trưởng đơn vị Võ Minh "
+            f"Tuấn (số {tuan}, đơn vị TT_PHU_LOC); mỗi mã trò chuyện chỉ thuộc về một người") in result.err
+    assert people_count(app) == 1
+
+    assert db_cli("people", "add", "--name", "Phạm Văn Đức", "--role", "leadership", "--telegram", "42").code == 0
+    duc = stored(app)[1].id
+    again = db_cli("people", "add", "--name", "Nguyễn Thị Hạnh", "--role", "receiver", "--telegram", " 42 ")
+    assert again.code == 2 and f"lãnh đạo Phạm Văn Đức (số {duc})" in again.err
+    assert f"reminder-service people unlink {duc}" in again.err
+    assert people_count(app) == 2
+    assert db_cli("people", "unlink", str(duc)).code == 0
+    assert db_cli("people", "add", "--name", "Nguyễn Thị Hạnh", "--role", "receiver", "--telegram", "42").code == 0
+
+
 def test_same_person_twice_is_refused(app: App, db_cli: Cli) -> None:
     args = ("people", "add", "--name", "Nguyễn Thị Hạnh", "--role", "receiver", "--email", "hanh@phuloc.gov.vn")
     assert db_cli(*args).code == 0

@@ -242,6 +242,12 @@ BAD_CASES: list[tuple[str, list[str], list[str]]] = [
     ("too many cells", [HEADER, AN_BINH + ",thừa"],
      ["dòng 2: dòng có 11 ô nhưng dòng tiêu đề chỉ có 10 cột"]),
     ("header only", [HEADER], ["tệp không có đơn vị nào"]),
+    ("one chat for two rows", [HEADER, AN_BINH, PHU_LOC.replace(",commune,,,,", ",commune,Võ Minh Tuấn,,123456789")],
+     ["dòng 3, cột head_telegram: mã trò chuyện Telegram 123456789 đã ghi cho thủ trưởng đơn vị Nguyễn Văn An ở "
+      "dòng 2 (cột head_telegram); mỗi mã trò chuyện chỉ thuộc về một người"]),
+    ("one chat for the head and the focal officer", [HEADER, AN_BINH.replace(",,,", ",,123456789,", 1)],
+     ["dòng 2, cột focal_telegram: mã trò chuyện Telegram 123456789 đã ghi cho thủ trưởng đơn vị Nguyễn Văn An ở "
+      "dòng 2 (cột head_telegram)"]),
     ("line break in a unit name", [HEADER, AN_BINH.replace("UBND xã An Bình", '"UBND xã\nAn Bình"'), PHU_LOC],
      ["dòng 2, cột name: tên đơn vị chứa ký tự điều khiển (xuống dòng) ở vị trí thứ 8; hãy xóa ký tự này"]),
     ("right-to-left override in a head's name", [HEADER, AN_BINH.replace("Nguyễn Văn An", "Nguyễn \u202eVăn An")],
@@ -387,7 +393,7 @@ def _statements(app: App, rows: list[UnitRow]) -> int:
     event.listen(app.engine, "before_cursor_execute", count)
     try:
         with app.session() as session:
-            apply_units(session, rows, Actor("test", "cli"), NOW)
+            apply_units(session, rows, Actor("test", "cli"), NOW, label="synthetic.csv")
     finally:
         event.remove(app.engine, "before_cursor_execute", count)
     return len(seen)
@@ -447,3 +453,84 @@ def test_reimport_keeps_a_chat_linked_with_an_invite_code(app: App, db_cli: Cli,
     assert db_cli("units", "import", str(write(tmp_path, [HEADER, new_focal, PHU_LOC, VHTT, NOI_VU]))).code == 0
     replaced = import_people(app)[("XA_AN_BINH", "focal")]
     assert (replaced.name, replaced.telegram_chat_id) == ("Phạm Văn Dũng", None)
+
+
+# ---------------------------------------------------------------------------------------------------
+# One Telegram chat, one person: a file may not hand a chat to someone while another person keeps it.
+
+NEW_HEAD = PHU_LOC.replace(",commune,,,,", ",commune,Võ Minh Tuấn,,{chat}")
+
+
+def person_id(app: App, name: str) -> int:
+    with app.session() as session:
+        return session.scalars(select(Person.id).where(Person.name == name)).one()
+
+
+def refused_unchanged(app: App, db_cli: Cli, path: Path) -> str:
+    before = counts(app)
+    chats = {(p.name, p.telegram_chat_id) for p in import_people(app).values()}
+    result = db_cli("units", "import", str(path))
+    assert result.code == 2 and "Traceback" not in result.err
+    assert "không được nhập, cơ sở dữ liệu chưa thay đổi gì" in result.err
+    assert counts(app) == before
+    assert {(p.name, p.telegram_chat_id) for p in import_people(app).values()} == chats
+    return result.err
+
+
+def test_chat_of_a_receiver_is_refused_naming_the_receiver(app: App, db_cli: Cli, tmp_path: Path) -> None:
+    assert db_cli("people", "add", "--name", "Nguyễn Thị Hạnh", "--role", "receiver", "--telegram", "777").code == 0
+    hanh = person_id(app, "Nguyễn Thị Hạnh")
+    err = refused_unchanged(app, db_cli, write(tmp_path, [HEADER, AN_BINH, NEW_HEAD.format(chat="777")]))
+    assert (f"dòng 3, cột head_telegram: mã trò chuyện Telegram 777 đã thuộc về cán bộ nhận báo cáo Nguyễn Thị Hạnh "
+            f"(số {hanh}); mỗi mã trò chuyện chỉ thuộc về một người: hãy kiểm tra lại mã, hoặc nếu người đó không "
+            f"còn dùng mã này thì hủy liên kết trước bằng: reminder-service people unlink {hanh}") in err
+
+
+def test_chat_kept_by_another_unit_is_refused_but_a_move_or_swap_is_not(
+    app: App, db_cli: Cli, tmp_path: Path
+) -> None:
+    assert db_cli("units", "import", str(write(tmp_path, [HEADER, *ORIGINAL]))).code == 0
+    an = person_id(app, "Nguyễn Văn An")
+    # An empty cell keeps the chat of the same person (it may have been linked by invite code), so An Bình's
+    # head still holds 123456789 after this file: Phú Lộc's new head cannot have it too.
+    kept = AN_BINH.replace(",123456789,", ",,")
+    err = refused_unchanged(app, db_cli, write(tmp_path, [HEADER, kept, NEW_HEAD.format(chat="123456789"),
+                                                          VHTT, NOI_VU]))
+    assert ("dòng 3, cột head_telegram: mã trò chuyện Telegram 123456789 đã thuộc về thủ trưởng đơn vị "
+            f"Nguyễn Văn An (số {an}, đơn vị XA_AN_BINH)") in err
+    # Nor can a unit the file leaves out (deactivated, its head keeps the chat) pass it on silently.
+    err = refused_unchanged(app, db_cli, write(tmp_path, [HEADER, NEW_HEAD.format(chat="123456789"), VHTT, NOI_VU]))
+    assert "dòng 2, cột head_telegram: mã trò chuyện Telegram 123456789 đã thuộc về thủ trưởng đơn vị" in err
+
+    # The same file may move the chat: An Bình's head gets another one, Phú Lộc's new head this one.
+    moved = AN_BINH.replace(",123456789,", ",987654321,")
+    result = db_cli("units", "import", str(write(tmp_path, [HEADER, moved, NEW_HEAD.format(chat="123456789"),
+                                                            VHTT, NOI_VU])))
+    assert result.code == 0, result.err
+    people = import_people(app)
+    assert people[("XA_AN_BINH", "unit_head")].telegram_chat_id == "987654321"
+    assert people[("TT_PHU_LOC", "unit_head")].telegram_chat_id == "123456789"
+    # ... or swap two chats in one go.
+    swapped = [HEADER, AN_BINH, NEW_HEAD.format(chat="987654321"), VHTT, NOI_VU]
+    assert db_cli("units", "import", str(write(tmp_path, swapped))).code == 0
+    assert db_cli("units", "import", str(write(tmp_path, swapped))).out.count("giữ nguyên 4") == 1
+    people = import_people(app)
+    assert people[("XA_AN_BINH", "unit_head")].telegram_chat_id == "123456789"
+    assert people[("TT_PHU_LOC", "unit_head")].telegram_chat_id == "987654321"
+
+
+def test_a_retired_persons_chat_is_theirs_until_unlinked(app: App, db_cli: Cli, tmp_path: Path) -> None:
+    assert db_cli("units", "import", str(write(tmp_path, [HEADER, *ORIGINAL]))).code == 0
+    emptied = VHTT.replace("Trần Thị Bích,bich.tt@huyen.gov.vn,-1001234567", ",,")
+    assert db_cli("units", "import", str(write(tmp_path, [HEADER, AN_BINH, PHU_LOC, emptied, NOI_VU]))).code == 0
+    bich = person_id(app, "Trần Thị Bích")
+    moved = NOI_VU.replace("Đỗ Văn Hải,hai.dv@huyen.gov.vn,", "Đỗ Văn Hải,hai.dv@huyen.gov.vn,-1001234567")
+    path = write(tmp_path, [HEADER, AN_BINH, PHU_LOC, emptied, moved])
+    err = refused_unchanged(app, db_cli, path)
+    assert (f"dòng 5, cột focal_telegram: mã trò chuyện Telegram -1001234567 đã thuộc về thủ trưởng đơn vị Trần Thị "
+            f"Bích (số {bich}, đơn vị VHTT, đã ngừng nhận thông báo)") in err
+    assert f"reminder-service people unlink {bich}" in err
+    assert db_cli("people", "unlink", str(bich)).code == 0
+    result = db_cli("units", "import", str(path))
+    assert result.code == 0, result.err
+    assert import_people(app)[("NV", "focal")].telegram_chat_id == "-1001234567"

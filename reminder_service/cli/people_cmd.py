@@ -20,6 +20,7 @@ from reminder_service.present.table import render
 from reminder_service.register.text import fold
 from reminder_service.registry import (
     ROLE_LABELS,
+    ChatTaken,
     add_person,
     email_problem,
     list_people,
@@ -86,10 +87,13 @@ def add(ctx: click.Context, name: str, role: str, email: str | None, telegram: s
             raise click.BadParameter(f"kênh {lacking[0]} cần địa chỉ; hãy ghi thêm --{lacking[0]}",
                                      param_hint="--channels")
     app = db_app_of(ctx)
-    with app.session() as session:
-        person = add_person(session, name=name, role=role, email=email, telegram=telegram, channels=chosen,
-                            office_name=app.config.office_name, actor=cli_actor(), now=clock.now())
-        number = person.id
+    try:
+        with app.session() as session:
+            person = add_person(session, name=name, role=role, email=email, telegram=telegram, channels=chosen,
+                                office_name=app.config.office_name, actor=cli_actor(), now=clock.now())
+            number = person.id
+    except ChatTaken as exc:
+        raise click.BadParameter(str(exc), param_hint="--telegram") from None
     click.echo(f'Đã thêm {ROLE_LABELS[role].lower()} "{name}" (số {number}), nhận thông báo qua: '
                f"{', '.join(chosen)}.")
 

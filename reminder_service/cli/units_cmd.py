@@ -37,7 +37,7 @@ def import_units(ctx: click.Context, file: Path) -> None:
     now = clock.now()
     rows = load_units(file, app.calendar(now.year).directive)
     with app.session() as session:
-        result = apply_units(session, rows, cli_actor(), now)
+        result = apply_units(session, rows, cli_actor(), now, label=str(file))
     click.echo(_summary(file, len(rows), result))
 
 

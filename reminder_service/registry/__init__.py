@@ -12,6 +12,7 @@ from reminder_service.registry.fields import code_problem, email_problem, parse_
 from reminder_service.registry.people import (
     MANUAL_ROLES,
     ROLE_LABELS,
+    ChatTaken,
     PersonView,
     UnitView,
     add_person,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MANUAL_ROLES",
     "ROLE_LABELS",
+    "ChatTaken",
     "Contact",
     "ImportResult",
     "PersonView",
@@ -57,4 +59,4 @@ def import_units_file(app: App, path: Path, actor: Actor, now: datetime) -> int:
     """
     rows = load_units(path, app.calendar(now.year).directive)
     with app.session() as session:
-        return apply_units(session, rows, actor, now).created
+        return apply_units(session, rows, actor, now, label=str(path)).created

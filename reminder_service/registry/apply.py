@@ -19,6 +19,8 @@ from reminder_service import audit
 from reminder_service.audit import Actor
 from reminder_service.clock import wall
 from reminder_service.db.models import CHANNELS, Person, Unit, table_of
+from reminder_service.registry.people import chat_taken
+from reminder_service.registry.source import Problem, UnitsFileError
 from reminder_service.registry.validate import Contact, UnitRow
 
 IMPORT_ROLES = {"head": "unit_head", "focal": "focal"}
@@ -40,6 +42,13 @@ def _person_columns(contact: Contact | None) -> dict[str, Any] | None:
     return {"name": contact.name, "email": contact.email, "telegram_chat_id": contact.telegram, "active": True}
 
 
+def _keep_linked_chat(wanted: dict[str, Any], person: Any) -> dict[str, Any]:
+    if not wanted["telegram_chat_id"] and person.telegram_chat_id and person.name == wanted["name"]:
+        # A chat linked with an invite code is not in the register's file: an empty cell keeps it.
+        return {**wanted, "telegram_chat_id": person.telegram_chat_id}
+    return wanted
+
+
 def _person_changes(prefix: str, wanted: dict[str, Any] | None, person: Any, inserts: list[dict[str, Any]],
                     updates: list[dict[str, Any]], identity: dict[str, Any]) -> dict[str, list[Any]]:
     """Queue the insert or update that makes one head or focal officer match the file; say what changed."""
@@ -54,17 +63,51 @@ def _person_changes(prefix: str, wanted: dict[str, Any] | None, person: Any, ins
         # Emptied columns retire the person but keep the row: audit entries and past messages name it.
         updates.append({"id": person.id, **{f: getattr(person, f) for f in _PERSON_FIELDS}, "active": False})
         return {prefix: [person.name, None]}
-    if not wanted["telegram_chat_id"] and person.telegram_chat_id and person.name == wanted["name"]:
-        # A chat linked with an invite code is not in the register's file: an empty cell keeps it.
-        wanted = {**wanted, "telegram_chat_id": person.telegram_chat_id}
+    wanted = _keep_linked_chat(wanted, person)
     diff = {f"{prefix}_{f}": [getattr(person, f), wanted[f]] for f in _PERSON_FIELDS if getattr(person, f) != wanted[f]}
     if diff:
         updates.append({"id": person.id, **wanted})
     return diff
 
 
-def apply_units(session: Session, rows: Sequence[UnitRow], actor: Actor, now: datetime) -> ImportResult:
-    """Make the registry match the file; one audit entry per unit that actually changed."""
+def _taken_chats(rows: Sequence[UnitRow], units: dict[str, Any], people: dict[tuple[int, str], Any],
+                 holders: dict[str, list[Any]]) -> list[Problem]:
+    """Chats the file gives to one person while another still holds them once the file is applied.
+
+    Judged on the outcome, so a file may move a chat from one unit's head to another's, or swap two."""
+    slots: list[tuple[UnitRow, str, Contact | None, Any]] = []
+    after: dict[int, str | None] = {}
+    for row in rows:
+        stored = units.get(row.code.lower())
+        for prefix, role in IMPORT_ROLES.items():
+            person = people.get((stored.id, role)) if stored is not None else None
+            contact: Contact | None = getattr(row, prefix)
+            slots.append((row, prefix, contact, person))
+            wanted = _person_columns(contact)
+            if person is not None and wanted is not None:
+                after[person.id] = _keep_linked_chat(wanted, person)["telegram_chat_id"]
+    codes = {unit.id: unit.code for unit in units.values()}
+    problems: list[Problem] = []
+    for row, prefix, contact, person in slots:
+        if contact is None or contact.telegram is None:
+            continue
+        chat = contact.telegram
+        # Retired people count too: their chat is theirs until unlinked (the file could bring them back).
+        others = [h for h in holders.get(chat, ()) if (person is None or h.id != person.id)
+                  and after.get(h.id, h.telegram_chat_id) == chat]
+        if others:
+            holder = others[0]
+            problems.append(Problem(row.line, f"{prefix}_telegram", chat_taken(
+                chat, person_id=holder.id, name=holder.name, role=holder.role, unit=codes.get(holder.unit_id),
+                active=holder.active)))
+    return problems
+
+
+def apply_units(session: Session, rows: Sequence[UnitRow], actor: Actor, now: datetime, *,
+                label: str) -> ImportResult:
+    """Make the registry match the file; one audit entry per unit that actually changed.
+
+    ``label`` names the file in the refusal when a chat it gives already belongs to someone else."""
     stamp = wall(now)
     log: list[dict[str, Any]] = []
     units = {
@@ -72,13 +115,20 @@ def apply_units(session: Session, rows: Sequence[UnitRow], actor: Actor, now: da
         for row in session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.sections, Unit.active))
     }
     people: dict[tuple[int, str], Any] = {}
+    holders: dict[str, list[Any]] = {}
+    # Everyone in one read: the file's own people, and whoever holds a chat the file might give away.
     for found in session.execute(
-        select(Person.id, Person.unit_id, Person.role, *[getattr(Person, f) for f in _PERSON_FIELDS])
-        .where(Person.source == "import", Person.role.in_(IMPORT_ROLES.values()), Person.unit_id.is_not(None))
+        select(Person.id, Person.unit_id, Person.role, Person.source, *[getattr(Person, f) for f in _PERSON_FIELDS])
         .order_by(Person.id)
     ):
-        # Only the oldest imported row per unit and role is the file's; any other is left as it is.
-        people.setdefault((found.unit_id, found.role), found)
+        if found.telegram_chat_id:
+            holders.setdefault(found.telegram_chat_id, []).append(found)
+        if found.source == "import" and found.role in IMPORT_ROLES.values() and found.unit_id is not None:
+            # Only the oldest imported row per unit and role is the file's; any other is left as it is.
+            people.setdefault((found.unit_id, found.role), found)
+    taken = _taken_chats(rows, units, people, holders)
+    if taken:
+        raise UnitsFileError(label, taken)
 
     new_units: list[UnitRow] = []
     unit_updates: list[dict[str, Any]] = []

@@ -24,6 +24,19 @@ ROLE_LABELS = {
 MANUAL_ROLES = ("receiver", "leadership")
 
 
+class ChatTaken(UserError):
+    """A Telegram chat id that already belongs to someone else."""
+
+
+def chat_taken(chat_id: str, *, person_id: int, name: str, role: str, unit: str | None, active: bool) -> str:
+    """Why a chat cannot be given: whose it is and how to free it. One chat, one person, or that person's
+    reminders (and their replies to the bot) would cross with another's."""
+    details = f"số {person_id}" + (f", đơn vị {unit}" if unit else "") + ("" if active else ", đã ngừng nhận thông báo")
+    return (f"mã trò chuyện Telegram {chat_id} đã thuộc về {ROLE_LABELS[role].lower()} {name} ({details}); "
+            "mỗi mã trò chuyện chỉ thuộc về một người: hãy kiểm tra lại mã, hoặc nếu người đó không còn dùng mã "
+            f"này thì hủy liên kết trước bằng: reminder-service people unlink {person_id}")
+
+
 @dataclass(frozen=True)
 class PersonView:
     id: int
@@ -63,6 +76,16 @@ def add_person(session: Session, *, name: str, role: str, email: str | None, tel
     if same is not None:
         raise UserError(f'đã có {ROLE_LABELS[role].lower()} "{same.name}" (số {same.id}) trong danh sách; '
                         "xem: reminder-service people list")
+    if telegram is not None:
+        # Retired people count too: their chat is theirs until unlinked, and a re-import may bring them back.
+        holder = session.execute(
+            select(Person.id, Person.name, Person.role, Person.active, Unit.code)
+            .outerjoin(Unit, Person.unit_id == Unit.id)
+            .where(Person.telegram_chat_id == telegram).order_by(Person.id).limit(1)
+        ).first()
+        if holder is not None:
+            raise ChatTaken(chat_taken(telegram, person_id=holder.id, name=holder.name, role=holder.role,
+                                       unit=holder.code, active=holder.active))
     # The receiving office is the one every report goes to; record its name the first time it matters.
     if session.scalar(select(func.count()).select_from(Office)) == 0:
         session.add(Office(name=office_name))

@@ -64,6 +64,7 @@ def validate(table: Table, kinds: Mapping[str, str], section_codes: Sequence[str
     """Valid rows; problems are appended to ``table.problems``."""
     rows: list[UnitRow] = []
     first_line: dict[str, int] = {}
+    chats: dict[str, _ChatCell] = {}
     for record in table.records:
         before = len(table.problems)
         code = record.values.get("code", "")
@@ -88,7 +89,7 @@ def validate(table: Table, kinds: Mapping[str, str], section_codes: Sequence[str
             listed = "; ".join(f"{k} ({v})" for k, v in kinds.items())
             _add(table, record, "kind", f"loại đơn vị {shown}; hãy ghi một trong: {listed}")
         sections = _sections(table, record, kind if kind in kinds else None, section_codes)
-        head, focal = (_contact(table, record, prefix, who) for prefix, who in _ROLES)
+        head, focal = (_contact(table, record, prefix, who, chats) for prefix, who in _ROLES)
         if len(table.problems) == before:
             rows.append(UnitRow(record.line, code, name, kind, sections, head, focal))
     if not table.records and not table.problems:
@@ -96,6 +97,15 @@ def validate(table: Table, kinds: Mapping[str, str], section_codes: Sequence[str
                                                "tiêu đề (nhập một tệp rỗng sẽ ngừng theo dõi mọi đơn vị, nên "
                                                "không được phép)"))
     return rows
+
+
+@dataclass(frozen=True)
+class _ChatCell:
+    """Where a chat id was first given in the file, to name it when another row gives it again."""
+
+    line: int
+    column: str
+    who: str
 
 
 def _add(table: Table, record: Record, column: str | None, message: str) -> None:
@@ -129,15 +139,18 @@ def _sections(table: Table, record: Record, kind: str | None, known: Sequence[st
     return tuple(s for s in known if s in given)
 
 
-def _contact(table: Table, record: Record, prefix: str, who: str) -> Contact | None:
+def _contact(table: Table, record: Record, prefix: str, who: str, chats: dict[str, _ChatCell]) -> Contact | None:
     name = record.values.get(f"{prefix}_name", "")
     email = record.values.get(f"{prefix}_email", "")
     telegram = record.values.get(f"{prefix}_telegram", "")
     before = len(table.problems)
+    named = who
     if name:
         problem = text_problem(name, f"họ tên {who}")
         if problem:
             _add(table, record, f"{prefix}_name", problem)
+        else:
+            named = f"{who} {name}"
     elif email or telegram:
         _add(table, record, f"{prefix}_name", f"có địa chỉ liên lạc của {who} nhưng thiếu họ tên; hãy ghi thêm "
                                               f"họ tên vào {prefix}_name")
@@ -146,9 +159,15 @@ def _contact(table: Table, record: Record, prefix: str, who: str) -> Contact | N
         if problem:
             _add(table, record, f"{prefix}_email", problem)
     if telegram:
+        column = f"{prefix}_telegram"
         problem = telegram_problem(telegram)
+        first = chats.setdefault(telegram, _ChatCell(record.line, column, named))
         if problem:
-            _add(table, record, f"{prefix}_telegram", problem)
+            _add(table, record, column, problem)
+        elif first.line != record.line or first.column != column:
+            _add(table, record, column, f"mã trò chuyện Telegram {telegram} đã ghi cho {first.who} ở dòng "
+                                        f"{first.line} ({table.field_word} {first.column}); mỗi mã trò chuyện chỉ "
+                                        "thuộc về một người, hãy kiểm tra lại mã của một trong hai người")
     if not name or len(table.problems) != before:
         return None
     return Contact(name, email or None, telegram or None)
