@@ -6,6 +6,9 @@ import hashlib
 import json
 import math
 import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -427,3 +430,31 @@ def test_linking_adds_telegram_to_the_persons_channels(people: App) -> None:
     assert use(people, "777", code, NOW + timedelta(hours=1))[0] == "linked"
     with people.session() as session:
         assert session.scalars(select(Person.channels).where(Person.name == "Nguyễn Văn An")).one() == "email,telegram"
+
+
+# --- at once ----------------------------------------------------------------------------------------
+
+def at_once(count: int, work: Callable[[int], tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """``work(i)`` for i in range(count), each in a thread of its own (so a connection of its own), all
+    released together by a barrier; every thread's result, or the first error one of them raised."""
+    barrier = threading.Barrier(count)
+
+    def lined_up(i: int) -> tuple[str, str | None]:
+        barrier.wait(timeout=30)
+        return work(i)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(lined_up, range(count)))
+
+
+def test_one_code_sent_from_eight_chats_at_once_links_exactly_one(people: App) -> None:
+    code = invite(people, "Nguyễn Văn An")
+    chats = [str(800 + i) for i in range(8)]
+    outcomes = at_once(8, lambda i: use(people, chats[i], code, NOW + timedelta(minutes=1)))
+    winners = [chats[i] for i, (outcome, _) in enumerate(outcomes) if outcome == "linked"]
+    assert len(winners) == 1, outcomes
+    assert sorted(outcome for outcome, _ in outcomes) == ["linked"] + ["used"] * 7
+    assert chat_of(people, "Nguyễn Văn An") == winners[0]
+    with people.session() as session:
+        assert session.execute(select(ChatInvite.used_chat)).scalar_one() == winners[0]
+    assert [a for a, *_ in actions(people)].count("telegram_linked") == 1

@@ -156,8 +156,7 @@ def _check(session: Session, chat_id: str, typed: str, stamp: datetime) -> LinkR
     code = normalise_code(typed)
     if code is None:
         return LinkResult("invalid")
-    # Row-locked so that two devices sending the same code at once cannot both use it.
-    invite = session.scalar(select(ChatInvite).where(ChatInvite.code_hash == code_hash(code)).with_for_update())
+    invite = session.scalar(select(ChatInvite).where(ChatInvite.code_hash == code_hash(code)))
     if invite is None:
         return LinkResult("invalid")
     if invite.used_at is not None:
@@ -165,6 +164,9 @@ def _check(session: Session, chat_id: str, typed: str, stamp: datetime) -> LinkR
     person = session.get(Person, invite.person_id)
     if invite.revoked_at is not None or stamp >= invite.expires_at or person is None or not person.active:
         return LinkResult("expired")
+    if not _spend(session, invite.id, chat_id, stamp):
+        # Sent from another chat at the same moment, and that one was first.
+        return LinkResult("used" if _used(session, invite.id) else "expired")
     actor = Actor(f"chat {chat_id}", "telegram")
     taken = _take_chat(session, chat_id, person, actor, stamp)
     previous = person.telegram_chat_id
@@ -172,12 +174,28 @@ def _check(session: Session, chat_id: str, typed: str, stamp: datetime) -> LinkR
     channels = [c.strip() for c in (person.channels or "").split(",") if c.strip()]
     if "telegram" not in channels:  # someone who links a chat wants to be reached there
         person.channels = ",".join([*channels, "telegram"])
-    invite.used_at = stamp
-    invite.used_chat = chat_id
     audit.record(session, actor, stamp, "telegram_linked", person.name, person_id=person.id, invite_id=invite.id,
                  chat_id=chat_id, previous_chat_id=previous)
     log.info("chat_linked", person_id=person.id, invite_id=invite.id, chat_id=chat_id)
     return LinkResult("linked", person=person, person_name=person.name, taken_from=taken)
+
+
+def _spend(session: Session, invite_id: int, chat_id: str, stamp: datetime) -> bool:
+    """Use the invite up, compare-and-set: of several chats sending one code at once exactly one wins,
+    on SQLite too, where a row lock taken when reading does not exist."""
+    result = session.execute(
+        update(ChatInvite)
+        .where(ChatInvite.id == invite_id, ChatInvite.used_at.is_(None), ChatInvite.revoked_at.is_(None),
+               ChatInvite.expires_at > stamp)
+        .values(used_at=stamp, used_chat=chat_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+def _used(session: Session, invite_id: int) -> bool:
+    # A column, not the entity: the entity in the session still shows the invite as it was read.
+    return session.scalar(select(ChatInvite.used_at).where(ChatInvite.id == invite_id)) is not None
 
 
 def _take_chat(session: Session, chat_id: str, person: Person, actor: Actor, stamp: datetime) -> tuple[int, ...]:
