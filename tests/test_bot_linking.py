@@ -458,3 +458,15 @@ def test_one_code_sent_from_eight_chats_at_once_links_exactly_one(people: App) -
     with people.session() as session:
         assert session.execute(select(ChatInvite.used_chat)).scalar_one() == winners[0]
     assert [a for a, *_ in actions(people)].count("telegram_linked") == 1
+
+
+def test_forty_wrong_codes_at_once_from_one_chat_are_checked_at_most_five_times(people: App) -> None:
+    code = invite(people, "Nguyễn Văn An")
+    outcomes = at_once(40, lambda i: use(people, "666", f"{i:012d}", NOW + timedelta(minutes=1)))
+    assert sorted(outcome for outcome, _ in outcomes) == ["invalid"] * 5 + ["throttled"] * 35
+    with people.session() as session:
+        attempts = session.execute(select(LinkAttempt.chat_id, LinkAttempt.ok)).all()
+    assert [tuple(a) for a in attempts] == [("666", False)] * 5
+    # The lock-out is the ordinary one: the right code is refused now and links once the window has passed.
+    assert use(people, "666", code, NOW + timedelta(minutes=2))[0] == "throttled"
+    assert use(people, "666", code, NOW + timedelta(minutes=16, seconds=1)) == ("linked", "Nguyễn Văn An")

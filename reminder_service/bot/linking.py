@@ -120,16 +120,42 @@ def create_invite(session: Session, person: Person, now: datetime, *, actor: Act
     return code
 
 
-def _throttled(session: Session, chat_id: str, stamp: datetime) -> bool:
-    """THROTTLE_LIMIT failures within the window, not counting those before the chat's last success."""
+def _lock_chat(session: Session, chat_id: str) -> None:
+    """Serialise this chat's ``/start CODE`` attempts until the transaction ends. PostgreSQL needs an
+    advisory lock: its rows lock nothing that does not exist yet. SQLite needs none: the attempt
+    inserted next takes the database's one write lock, held to commit, before anything is counted."""
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.blake2b(f"reminder-service:link:{chat_id}".encode(), digest_size=8).digest()
+        session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest, "big", signed=True))))
+
+
+def _failures(session: Session, chat_id: str, stamp: datetime, *, besides: int) -> int:
+    """Failures within the window, not counting those before the chat's last success nor ``besides``."""
     since = stamp - THROTTLE_WINDOW
     last_ok = session.scalar(select(func.max(LinkAttempt.at)).where(LinkAttempt.chat_id == chat_id,
                                                                     LinkAttempt.ok.is_(True)))
     if last_ok is not None and last_ok > since:
         since = last_ok
-    failures = session.scalar(select(func.count()).select_from(LinkAttempt).where(
-        LinkAttempt.chat_id == chat_id, LinkAttempt.ok.is_(False), LinkAttempt.at > since)) or 0
-    return failures >= THROTTLE_LIMIT
+    return session.scalar(select(func.count()).select_from(LinkAttempt).where(
+        LinkAttempt.chat_id == chat_id, LinkAttempt.ok.is_(False), LinkAttempt.at > since,
+        LinkAttempt.id != besides)) or 0
+
+
+def _take_turn(session: Session, chat_id: str, stamp: datetime) -> LinkAttempt | None:
+    """The attempt, recorded (as a failure until it succeeds) before its code is looked at; None when
+    the chat has used up its tries. Counted under the chat's lock, so of forty codes sent at once at
+    most THROTTLE_LIMIT are checked: counting first and recording after let every one of them pass."""
+    _lock_chat(session, chat_id)
+    attempt = LinkAttempt(chat_id=chat_id, at=stamp, ok=False)
+    session.add(attempt)
+    session.flush()
+    if _failures(session, chat_id, stamp, besides=attempt.id) < THROTTLE_LIMIT:
+        return attempt
+    # Not kept: an unchecked attempt teaches nothing, and counting it would keep a person who retries a
+    # little early locked out for good.
+    session.delete(attempt)
+    session.flush()
+    return None
 
 
 def redeem(session: Session, chat_id: str, code: str, now: datetime, *, chat_type: str = "private") -> LinkResult:
@@ -140,13 +166,12 @@ def redeem(session: Session, chat_id: str, code: str, now: datetime, *, chat_typ
         log.info("link_refused", chat_id=chat_id, outcome="group")
         return LinkResult("group")
     stamp = wall(now)
-    if _throttled(session, chat_id, stamp):
-        # Not recorded: an unchecked attempt teaches nothing, and counting it would keep a person who
-        # retries a little early locked out for good.
+    attempt = _take_turn(session, chat_id, stamp)
+    if attempt is None:
         log.warning("link_throttled", chat_id=chat_id)
         return LinkResult("throttled")
     result = _check(session, chat_id, code, stamp)
-    session.add(LinkAttempt(chat_id=chat_id, at=stamp, ok=result.outcome == "linked"))
+    attempt.ok = result.outcome == "linked"
     if result.outcome != "linked":
         log.info("link_refused", chat_id=chat_id, outcome=result.outcome)
     return result
