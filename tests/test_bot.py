@@ -9,6 +9,7 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -27,6 +28,7 @@ from tests.botchat import (
     LEADER,
     NOW,
     RECEIVER,
+    SETUP,
     STRANGER,
     Talk,
     build_district,
@@ -258,6 +260,38 @@ def test_a_long_list_is_paged_with_buttons(app: App, bot_api: FakeBotApi) -> Non
         turned = talk.press(RECEIVER, following.group(1))
         assert turned.edits and "trang 2/" in turned.edits[0]
         assert all(len(call.params["text"]) <= 4096 for call in bot_api.calls("sendMessage"))
+
+
+def keyboard(markup: Any) -> list[list[tuple[str, str]]]:
+    return [[(b["text"], b["callback_data"]) for b in row] for row in (markup or {}).get("inline_keyboard", [])]
+
+
+def test_many_long_unit_matches_are_paged_with_page_buttons_and_a_button_per_unit_shown(
+        app: App, bot_api: FakeBotApi) -> None:
+    build_district(app)
+    with app.session() as session:
+        session.add_all(Unit(code=f"XA_DAI_{n:02d}", name=f"UBND xã Đại Thắng {n:02d} " + "thuộc huyện miền núi " * 11,
+                             kind="commune", updated_at=SETUP) for n in range(20))
+    with running_bot(app, bot_api) as talk:
+        [first] = talk.say(RECEIVER, "/donvi dai")
+        pages = re.search(r"trang 1/(\d+)", first)
+        assert pages is not None and int(pages.group(1)) >= 2
+        rows = keyboard(talk.last_markup(RECEIVER))
+        assert [label for label, _ in rows[-1]] == ["Sau ›"]
+        # Each unit listed on the page can be opened with one tap (at most ten buttons a page).
+        listed = re.findall(r"XA_DAI_\d\d", first)
+        assert [label.split(" – ")[0] for [(label, _)] in rows[:-1]] == listed[:10]
+        turned = talk.press(RECEIVER, rows[-1][0][1])
+        assert turned.edits and "trang 2/" in turned.edits[0]
+        second = keyboard(bot_api.calls("editMessageText")[-1].params["reply_markup"])
+        assert second[-1][0][0] == "‹ Trước"
+        shown = re.findall(r"XA_DAI_\d\d", turned.edits[0])
+        assert shown and not set(shown) & set(listed)
+        assert [label.split(" – ")[0] for [(label, _)] in second[:-1]] == shown[:10]
+        opened = talk.press(RECEIVER, second[0][0][1], messages=1)
+        assert f"UBND xã Đại Thắng {shown[0][-2:]}" in plain(opened.messages[0])
+        back = talk.press(RECEIVER, second[-1][0][1])
+        assert back.edits and "trang 1/" in back.edits[0]
 
 
 def test_webhook_mode_answers_what_telegram_pushes_and_refuses_a_wrong_secret(app: App, bot_api: FakeBotApi) -> None:

@@ -7,6 +7,7 @@ button never shows more than the presser may see.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -15,9 +16,18 @@ from sqlalchemy.orm import Session
 from reminder_service.app import App
 from reminder_service.bot import actions
 from reminder_service.bot.access import Caller
-from reminder_service.bot.answers import Answer, overdue_answer, status_answer, unit_answer, upcoming_answer
+from reminder_service.bot.answers import (
+    Answer,
+    UnitMatch,
+    find_units,
+    overdue_answer,
+    status_answer,
+    unit_answer,
+    unit_matches_answer,
+    upcoming_answer,
+)
 from reminder_service.bot.answers_calendar import calendar_answer, help_answer
-from reminder_service.bot.paging import paginate
+from reminder_service.bot.paging import Page, paginate
 from reminder_service.bot.replies import ChatRef, Reply
 from reminder_service.clock import wall
 from reminder_service.notifiers.base import Buttons
@@ -25,6 +35,10 @@ from reminder_service.notifiers.base import Buttons
 PAGE = "pg"
 UNIT = "u"
 PAGE_TTL = timedelta(days=7)
+# /donvi's list of units to choose from: not an answer ``build`` makes, as it needs the matches for its buttons.
+MATCHES = "matches"
+# Buttons beside a list, at most this many a page: a longer keyboard pushes the conversation off the screen.
+CHOICES_PER_PAGE = 10
 _PAGE_DATA = re.compile(r"pg:([A-Za-z0-9_-]{8,32}):([0-9]{1,4})")
 _UNIT_DATA = re.compile(r"u:([1-9][0-9]{0,17})")
 
@@ -62,15 +76,28 @@ def page_buttons(token: str, page: int, pages: int) -> Buttons:
     return (tuple(row),) if row else ()
 
 
+def unit_choices(matches: Sequence[UnitMatch]) -> tuple[tuple[str, str], ...]:
+    """A button that opens each unit matched, in the order of ``unit_matches_answer``'s lines."""
+    return tuple((f"{m.code} – {m.name}"[:60], unit_button(m.id)) for m in matches)
+
+
+def _buttons(shown: Page, token: str | None, choices: Sequence[tuple[str, str]]) -> Buttons:
+    """The choices for the lines on this page, one a row, then the page buttons: both, never one in
+    place of the other, or a list of several pages could not be turned."""
+    rows = tuple((choices[index],) for index in shown.shown if index < len(choices))[:CHOICES_PER_PAGE]
+    return rows + (page_buttons(token, shown.page, shown.pages) if token is not None else ())
+
+
 def paged(session: Session, chat: ChatRef, caller: Caller, kind: str, params: dict[str, Any], answer: Answer,
-          now: datetime) -> list[Reply]:
-    """The first page; when there are more, a stored page action and its buttons."""
+          now: datetime, choices: Sequence[tuple[str, str]] = ()) -> list[Reply]:
+    """The first page; when there are more, a stored page action and its buttons. ``choices``: a button
+    for each of the answer's lines, shown beside the page that lists it."""
     first = paginate(answer.header, answer.lines, 1)
     if first.pages <= 1:
-        return [Reply(first.text)]
+        return [Reply(first.text, _buttons(first, None, choices))]
     action = actions.create(session, "page", {"kind": kind, "params": params}, chat_id=chat.chat_id,
                             person_id=caller.person_id, now=now, ttl=PAGE_TTL)
-    return [Reply(first.text, page_buttons(action.token, 1, first.pages))]
+    return [Reply(first.text, _buttons(first, action.token, choices))]
 
 
 def parse_page(data: str) -> tuple[str, int] | None:
@@ -87,9 +114,14 @@ def turn_page(app: App, session: Session, caller: Caller, token: str, page: int,
     kind, params = str(action.payload.get("kind", "")), action.payload.get("params", {})
     if not isinstance(params, dict):
         return None
-    answer = build(app, session, caller, kind, params, local.date())
+    if kind == MATCHES:
+        query = str(params.get("query", ""))
+        matches = find_units(session, query, caller.scope)
+        answer, choices = unit_matches_answer(query, matches), unit_choices(matches)
+    else:
+        answer, choices = build(app, session, caller, kind, params, local.date()), ()
     shown = paginate(answer.header, answer.lines, page)
-    return Reply(shown.text, page_buttons(token, shown.page, shown.pages))
+    return Reply(shown.text, _buttons(shown, token, choices))
 
 
 def unit_button(unit_id: int) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MESSAGE_LIMIT = 4096
 DEFAULT_PER_PAGE = 30
@@ -123,6 +123,8 @@ class Page:
     text: str
     page: int
     pages: int
+    # Which of the lines paged appear here, wholly or in part: what a button beside each must match.
+    shown: range = field(default=range(0), compare=False)
 
     @property
     def has_previous(self) -> bool:
@@ -146,21 +148,23 @@ def paginate(header: str, lines: Sequence[str], page: int, per_page: int = DEFAU
     budget = limit - utf16_len(header) - utf16_len(_marker(most, most)) - 1
     if budget < 1:
         raise ValueError(f"the header alone exceeds the limit of {limit}")
-    pieces = [piece for line in lines
+    pieces = [(index, piece) for index, line in enumerate(lines)
               for piece in (split_message(line, budget) if utf16_len(line) > budget else [line])]
-    chunks: list[list[str]] = [[]]
+    chunks: list[list[tuple[int, str]]] = [[]]
     size = 0
-    for piece in pieces:
+    for index, piece in pieces:
         grown = size + utf16_len(piece) + (1 if chunks[-1] else 0)
         if chunks[-1] and (len(chunks[-1]) >= max(1, per_page) or grown > budget):
             chunks.append([])
             grown = utf16_len(piece)
-        chunks[-1].append(piece)
+        chunks[-1].append((index, piece))
         size = grown
     pages = len(chunks)
     number = min(max(page, 1), pages)
     title = header if pages == 1 else _with_marker(header, _marker(number, pages))
-    return Page(title + "\n" + "\n".join(chunks[number - 1]), number, pages)
+    chunk = chunks[number - 1]
+    return Page(title + "\n" + "\n".join(piece for _, piece in chunk), number, pages,
+                range(chunk[0][0], chunk[-1][0] + 1))
 
 
 def _marker(number: int, pages: int) -> str:

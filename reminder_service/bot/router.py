@@ -174,10 +174,8 @@ class Router:
         matches = find_units(session, query, caller.scope)
         if len(matches) == 1:
             return self._show(session, chat, caller, "unit", {"unit_id": matches[0].id, "year": wall(now).year}, now)
-        answer = unit_matches_answer(query, matches)
-        buttons = tuple(((f"{m.code} – {m.name}"[:60], answering.unit_button(m.id)),) for m in matches[:10])
-        reply = answering.paged(session, chat, caller, "matches", {}, answer, now)[0]
-        return [Reply(reply.text, buttons if len(matches) > 1 else ())]
+        return answering.paged(session, chat, caller, answering.MATCHES, {"query": query},
+                               unit_matches_answer(query, matches), now, answering.unit_choices(matches))
 
     def _start(self, session: Session, chat: ChatRef, caller: Caller | None, invocation: Invocation,
                now: datetime) -> Reply:
