@@ -22,6 +22,7 @@ from reminder_service.bot.router import Router
 from reminder_service.bot.service import ChatBot, Webhook
 from reminder_service.db.models import Obligation, Person, Submission, Unit
 from reminder_service.obligations import sync_obligations
+from reminder_service.outbox.ratelimit import RateLimiter
 from tests.fakes.bot_api import TOKEN, FakeBotApi
 
 SETUP = datetime(2021, 1, 4, 9, 0)
@@ -114,9 +115,10 @@ class Talk:
 
 
 @contextmanager
-def running_bot(app: App, api: FakeBotApi, now: datetime = NOW, webhook: Webhook | None = None) -> Iterator[Talk]:
+def running_bot(app: App, api: FakeBotApi, now: datetime = NOW, webhook: Webhook | None = None,
+                limiter: RateLimiter | None = None) -> Iterator[Talk]:
     bot = ChatBot(TOKEN, Router(app, USERNAME), lambda: now, base_url=api.base_url, commands=menu(),
-                  poll_timeout=timedelta(seconds=1), webhook=webhook)
+                  poll_timeout=timedelta(seconds=1), webhook=webhook, limiter=limiter)
     loop = asyncio.new_event_loop()
     started, failed = threading.Event(), []
     stop = asyncio.Event()

@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import re
 import socket
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from reminder_service.app import App
 from reminder_service.audit import Actor
@@ -20,6 +22,7 @@ from reminder_service.bot.linking import create_invite
 from reminder_service.bot.service import Webhook
 from reminder_service.db.chat import BotGroup, SubmissionClaim
 from reminder_service.db.models import AuditEntry, Obligation, Person, Submission, Unit
+from reminder_service.outbox.ratelimit import RateLimiter
 from tests.botchat import (
     FOCAL_AN_BINH,
     GROUP,
@@ -34,7 +37,7 @@ from tests.botchat import (
     build_district,
     running_bot,
 )
-from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.bot_api import Call, Failure, FakeBotApi
 from tests.fakes.bot_api import bot_api_fixture as bot_api_fixture
 
 TAGS = re.compile(r"<[^>]+>")
@@ -330,3 +333,61 @@ def test_recording_a_report_already_recorded_says_so_before_confirming(talk: Tal
     assert "đã được ghi nhận nộp ngày Thứ Tư, 10/03/2021, số ký hiệu 12/BC-UBND" in ask
     [fresh] = talk.say(RECEIVER, "/danop XA_PHU_LOC q1")
     assert "Lưu ý" not in fresh
+
+
+# --- replies when Telegram is busy ------------------------------------------------------------------------
+
+def calls_to(bot_api: FakeBotApi, method: str, chat_id: int) -> list[Call]:
+    return [c for c in bot_api.calls(method) if c.chat_id == chat_id]
+
+
+def logged(logs: list[MutableMapping[str, Any]], event: str, timeout: float = 10.0) -> MutableMapping[str, Any]:
+    """The first log entry of ``event``, waiting for it: the bot logs from its own thread."""
+    deadline = time.monotonic() + timeout
+    while not (found := [entry for entry in logs if entry["event"] == event]):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {event} logged; logged: {[entry['event'] for entry in logs]}")
+        time.sleep(0.01)
+    return found[0]
+
+
+@pytest.mark.parametrize("failure", [Failure.flood(1), Failure.server_error(502)], ids=["429", "502"])
+def test_a_danop_confirmation_meeting_a_busy_telegram_arrives_exactly_once(
+        app: App, bot_api: FakeBotApi, failure: Failure) -> None:
+    build_district(app)
+    with running_bot(app, bot_api, limiter=RateLimiter()) as talk:  # the daemon's, shared with reminders
+        bot_api.fail_next(failure)
+        [ask] = talk.say(RECEIVER, "/danop XA_PHU_LOC q1 15/BC-UBND 17/03/2021")
+        assert "Đề nghị xác nhận ghi nhận" in ask
+        confirm = re.search(r'"(ok:[^"]+)"', json.dumps(talk.last_markup(RECEIVER)))
+        assert confirm is not None
+        bot_api.fail_next(failure, method="editMessageText")
+        talk.press(RECEIVER, confirm.group(1))
+        [done] = Talk._await(lambda: [c for c in bot_api.calls("editMessageText") if c.status == 200], 0, 1)
+        assert "Đã ghi nhận" in done.params["text"]
+        [overdue] = talk.say(RECEIVER, "/quahan")
+    sends = calls_to(bot_api, "sendMessage", RECEIVER)
+    assert [c.status for c in sends] == [failure.status, 200, 200]
+    assert [c.params["text"] for c in bot_api.sent(RECEIVER)] == [ask, overdue]  # nothing twice
+    assert [c.status for c in bot_api.calls("editMessageText")] == [failure.status, 200]
+    if failure.retry_after:  # not before Telegram said
+        assert sends[1].at - sends[0].at >= failure.retry_after - 0.05
+
+
+def test_a_reply_held_for_an_hour_or_refused_for_good_is_given_up_at_once_and_logged(
+        app: App, bot_api: FakeBotApi) -> None:
+    build_district(app)
+    with running_bot(app, bot_api, limiter=RateLimiter()) as talk, capture_logs() as logs:
+        bot_api.fail_next(Failure.flood(3600))
+        talk.say(RECEIVER, "/quahan", replies=0)
+        dropped = logged(logs, "bot_reply_dropped")
+        assert (dropped["chat_id"], dropped["method"], dropped["reason"]) == (str(RECEIVER), "sendMessage",
+                                                                              "wait_too_long")
+        # Other chats are served meanwhile; the receiver's chat stays paused for as long as Telegram asked.
+        [answer] = talk.say(LEADER, "/quahan")
+        assert "UBND xã Phú Lộc" in plain(answer)
+        bot_api.fail_next(Failure.blocked())
+        talk.say(HEAD_AN_BINH, "/cuatoi", replies=0)
+        logged(logs, "bot_update_failed")
+    assert [c.status for c in calls_to(bot_api, "sendMessage", RECEIVER)] == [429]
+    assert [c.status for c in calls_to(bot_api, "sendMessage", HEAD_AN_BINH)] == [403]  # not tried again

@@ -3,13 +3,17 @@ daemon's event loop, handing each message and button press to the router in a wo
 router reads the database) and sending its replies.
 
 The glue only translates: Telegram update → ``ChatRef`` + text → router → ``Reply`` → sendMessage. Replies
-share the dispatcher's rate limiter, so reminders and answers together stay within Telegram's limits.
+share the dispatcher's rate limiter, so reminders and answers together stay within Telegram's limits. A
+reply that meets a 429 or a network error is tried again a few times through that limiter (Telegram's
+retry_after becomes a pause for the chat), and given up, logged, rather than wait for long: a /danop
+confirmation must not vanish on a busy second, nor a handler hang for an hour.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -17,12 +21,12 @@ from typing import Any, Protocol
 import structlog
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
 from reminder_service.bot.replies import CallbackOutcome, ChatRef, Reply
-from reminder_service.notifiers.telegram import guard_logs, inline_keyboard, split_html
+from reminder_service.notifiers.telegram import guard_logs, inline_keyboard, retry_seconds, split_html
 from reminder_service.outbox.ratelimit import RateLimiter
 
 log = structlog.get_logger(__name__)
@@ -31,6 +35,14 @@ log = structlog.get_logger(__name__)
 FAILURE_TEXT = "Xin lỗi, hệ thống chưa xử lý được yêu cầu này. Vui lòng thử lại sau ít phút."
 # How long one getUpdates waits for news; short enough that a stop is prompt.
 POLL_TIMEOUT = timedelta(seconds=10)
+CHANNEL = "telegram"  # the limiter's channel, shared with the reminders
+# A reply (a message, an edit, a press's answer) is tried at most this many times in all ...
+REPLY_ATTEMPTS = 4
+# ... waiting at most this long for each turn: a person waits for an answer, and a handler that waits
+# holds one of the few places for updates. A longer retry_after gives the reply up.
+REPLY_MAX_WAIT = 30.0
+# The pause after a network error or a 5xx, doubled at each one (1, 2, 4 s).
+REPLY_BACKOFF = 1.0
 
 
 class Router(Protocol):
@@ -58,7 +70,8 @@ class ChatBot:
                  poll_timeout: timedelta = POLL_TIMEOUT) -> None:
         self._router = router
         self._clock = clock
-        self._limiter = limiter
+        # Alone (no dispatcher to share with), the pauses Telegram asks for are still kept, without pacing.
+        self._limiter = limiter if limiter is not None else RateLimiter({})
         self._commands = list(commands)
         self._webhook = webhook
         self._poll_timeout = poll_timeout
@@ -135,13 +148,16 @@ class ChatBot:
         except Exception as exc:
             log.error("bot_handler_failed", chat_id=ref.chat_id, error=f"{type(exc).__name__}: {exc}")
             outcome = CallbackOutcome(notice=FAILURE_TEXT)
-        await query.answer(outcome.notice[:200] or None)
+        # Neither the answer nor the edit waits for a turn the first time, as before: they follow the
+        # person's own tap, not a message of ours; only their retries queue behind the chat's pause.
+        await self._deliver(ref.chat_id, "answerCallbackQuery",
+                            functools.partial(query.answer, outcome.notice[:200] or None), paced=False)
         if outcome.edit is not None:
-            part = split_html(outcome.edit.text)[0]
+            edit = functools.partial(query.edit_message_text, split_html(outcome.edit.text)[0],
+                                     parse_mode=ParseMode.HTML, reply_markup=inline_keyboard(outcome.edit.buttons),
+                                     link_preview_options=LinkPreviewOptions(is_disabled=True))
             try:
-                await query.edit_message_text(part, parse_mode=ParseMode.HTML,
-                                              reply_markup=inline_keyboard(outcome.edit.buttons),
-                                              link_preview_options=LinkPreviewOptions(is_disabled=True))
+                await self._deliver(ref.chat_id, "editMessageText", edit, paced=False)
             except BadRequest as exc:  # "message is not modified": the same page pressed twice
                 log.info("bot_edit_skipped", chat_id=ref.chat_id, reason=exc.message)
         for reply in outcome.replies:
@@ -155,12 +171,41 @@ class ChatBot:
         parts = split_html(reply.text)
         for index, part in enumerate(parts):
             markup = inline_keyboard(reply.buttons) if index == len(parts) - 1 else None
-            address = str(chat_id)
-            if self._limiter is not None:
-                await self._limiter.acquire("telegram", address)
+            send = functools.partial(self.application.bot.send_message, chat_id, part, parse_mode=ParseMode.HTML,
+                                     reply_markup=markup, link_preview_options=LinkPreviewOptions(is_disabled=True))
+            if not await self._deliver(str(chat_id), "sendMessage", send):
+                return  # the rest of a message whose beginning never arrived would read as nonsense
+
+    async def _deliver(self, address: str, method: str, call: Callable[[], Awaitable[object]], *,
+                       paced: bool = True) -> bool:
+        """Make ``call`` to the chat ``address``, each try taking its turn from the limiter (the first one
+        only if ``paced``). A 429 pauses the chat for its retry_after, a network error or 5xx for a short
+        backoff, then it is tried again; False, logged, once REPLY_ATTEMPTS tries failed or a turn would
+        come later than REPLY_MAX_WAIT. A permanent error (BadRequest, Forbidden, ...) is raised at once:
+        sending the same again cannot help."""
+        error = ""
+        for attempt in range(1, REPLY_ATTEMPTS + 1):
+            turn = paced or attempt > 1
+            if turn and not await self._limiter.acquire(CHANNEL, address, max_wait=REPLY_MAX_WAIT):
+                log.warning("bot_reply_dropped", chat_id=address, method=method, attempts=attempt - 1, error=error,
+                            reason="wait_too_long")
+                return False
             try:
-                await self.application.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                                        link_preview_options=LinkPreviewOptions(is_disabled=True))
+                await call()
+                return True
+            except RetryAfter as exc:
+                wait, error = retry_seconds(exc), type(exc).__name__
+            except BadRequest:
+                raise  # a NetworkError to PTB, yet final
+            except NetworkError as exc:  # TimedOut, a 5xx, a refused connection
+                wait, error = REPLY_BACKOFF * 2 ** (attempt - 1), type(exc).__name__
             finally:
-                if self._limiter is not None:
-                    self._limiter.finished("telegram", address)
+                if turn:
+                    self._limiter.finished(CHANNEL, address)
+            # The pause holds for the dispatcher's reminders to this chat too: Telegram asked it of the bot.
+            self._limiter.pause(CHANNEL, address, wait)
+            log.info("bot_reply_retry", chat_id=address, method=method, attempt=attempt, error=error,
+                     wait_seconds=round(wait, 1))
+        log.warning("bot_reply_dropped", chat_id=address, method=method, attempts=REPLY_ATTEMPTS, error=error,
+                    reason="attempts")
+        return False

@@ -98,7 +98,7 @@ def inline_keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def _retry_seconds(exc: RetryAfter) -> float:
+def retry_seconds(exc: RetryAfter) -> float:
     # A timedelta under PTB_TIMEDELTA; an int (with a warning) if the operator switched that off.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
@@ -173,7 +173,7 @@ class TelegramNotifier(Notifier):
     def _transport_error(self, exc: TelegramError) -> TransportError:
         description = scrub(f"{type(exc).__name__}: {exc.message}", self._token)
         if isinstance(exc, RetryAfter):
-            return TransportError(f"Telegram: {description}", permanent=False, retry_after=_retry_seconds(exc))
+            return TransportError(f"Telegram: {description}", permanent=False, retry_after=retry_seconds(exc))
         if isinstance(exc, ChatMigrated):  # the group became a supergroup: the stored chat id is dead
             return TransportError(f"Telegram: {description}", permanent=True)
         if isinstance(exc, Forbidden):  # blocked by the user, kicked from the group, user deactivated
