@@ -164,6 +164,19 @@ def test_a_report_recorded_by_hand_is_not_recorded_again(app: App, tmp_path: Pat
     assert _count(app, Submission) == 1
 
 
+def test_nul_bytes_in_a_csv_are_dropped_not_written(app: App, tmp_path: Path) -> None:
+    # Legacy exports pad fields with NUL; PostgreSQL refuses it in text, and the import failed with a traceback.
+    _organisation(app)
+    path = tmp_path / "so-den.csv"
+    path.write_bytes("Số đến;Ngày đến;Số ký hiệu;Cơ quan ban hành;Trích yếu\n"
+                     "101;12/03/2021;45/BC-UBND\x00\x00;UBND xã\x00 An Bình;Báo cáo kết quả CCHC quý I năm 2021\n"
+                     .encode())
+    summary = _import(app, path)
+    assert [(r.unit_code, r.doc_no) for r in summary.recorded] == [("XA_AN_BINH", "45/BC-UBND")]
+    with app.session() as session:
+        assert session.scalars(select(Submission.doc_no)).all() == ["45/BC-UBND"]
+
+
 def test_xlsx_with_title_block_and_header_variants(app: App, tmp_path: Path) -> None:
     _organisation(app)
     workbook = openpyxl.Workbook()

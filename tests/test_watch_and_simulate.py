@@ -13,6 +13,7 @@ from reminder_service.db.models import Submission
 from reminder_service.watch import check_folder, last_import
 from tests.conftest import Cli
 from tests.district import HEAD, district
+from tests.registers import SHEET, member, package, repack
 
 REGISTER = (
     "Số đến,Ngày đến,Số ký hiệu,Ngày văn bản,Cơ quan ban hành,Trích yếu\n"
@@ -46,6 +47,31 @@ def test_a_new_export_is_imported_and_moved_a_bad_one_rejected(app: App, tmp_pat
     assert (folder / "processed" / "so-den-thang-3-1.csv").exists()
     with app.session() as session:
         assert len(session.scalars(select(Submission)).all()) == 1
+
+
+def test_unreadable_xlsx_files_are_rejected_and_the_exports_after_them_imported(app: App, tmp_path: Path) -> None:
+    # Sorted first, a sheet cut short and a sheet with a DTD used to raise ParseError out of the folder job:
+    # neither was moved, nothing after them was ever imported, and the intake guard held every late rung.
+    _district(app)
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    good = package()
+    sheet = member(good, SHEET)
+    (folder / "a-bi-cat.xlsx").write_bytes(repack(good, {SHEET: sheet[: len(sheet) // 2]}))
+    (folder / "b-dtd.xlsx").write_bytes(
+        repack(good, {SHEET: sheet.replace(b"<worksheet", b'<!DOCTYPE worksheet [<!ENTITY e "x">]><worksheet', 1)}))
+    (folder / "c-so-den.csv").write_text(REGISTER, encoding="utf-8")
+    report = check_folder(folder, app.session, datetime(2021, 3, 16, 8, 0))
+    assert (report.imported, report.rejected) == (1, 2)
+    assert sorted(p.name for p in folder.iterdir() if p.is_file()) == []
+    cut = (folder / "rejected" / "a-bi-cat.xlsx.txt").read_text(encoding="utf-8")
+    assert cut.startswith("Không nhập được tệp a-bi-cat.xlsx:\n") and "tệp hỏng" in cut and SHEET in cut
+    assert "khai báo DTD" in (folder / "rejected" / "b-dtd.xlsx.txt").read_text(encoding="utf-8")
+    assert (folder / "processed" / "c-so-den.csv").exists()
+    with app.session() as session:
+        assert [s.doc_no for s in session.scalars(select(Submission))] == ["45/BC-UBND"]
+        # What the intake guard reads: the register was checked today, so late rungs are no longer held.
+        assert last_import(session) == datetime(2021, 3, 16, 8, 0)
 
 
 def test_simulate_lists_the_ladder_and_stops_at_a_submission(db_cli: Cli, app: App, tmp_path: Path) -> None:

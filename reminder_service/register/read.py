@@ -3,6 +3,11 @@
 Document systems name their columns differently ("Nơi gửi", "Cơ quan ban hành", "Đơn vị gửi") and
 often put a title block above the header ("SỔ ĐĂNG KÝ VĂN BẢN ĐẾN", the office, the period), so the
 header row is found by its contents, and columns by folded synonyms.
+
+Whatever the file holds, reading it is bounded (limits.Limits): the file is read up to its size bound,
+rows are streamed (a .xlsx through xlsx.py, which checks the package first), empty rows are skipped, and
+only the first rows and the register rows are kept. Anything unreadable or past a bound is a UserError
+naming the file and, where there is one, the line.
 """
 
 from __future__ import annotations
@@ -10,17 +15,20 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
-import warnings
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from itertools import chain, islice
 from pathlib import Path
 
 from reminder_service.errors import UserError
 from reminder_service.register.dates import parse_moment, time_of_day
+from reminder_service.register.limits import LIMITS, Limits, megabytes, thousands
 from reminder_service.register.text import clean, compact
+from reminder_service.register.xlsx import Cells, xlsx_rows
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -83,17 +91,22 @@ class RegisterFile:
     rows: tuple[RegisterRow, ...]
 
 
+Table = list[tuple[int, list[object]]]
+
+
 def header_field(text: str) -> str | None:
     """The field a header cell names, if any: "Số, ký hiệu" and "SỐ KÝ HIỆU (*)" both give doc_no."""
     return _BY_SYNONYM.get(compact(_PARENTHESES.sub(" ", text)))
 
 
-def read_register(path: Path) -> RegisterFile:
-    """Every data row of the export, with its line or row number; UserError on anything unreadable."""
-    data = _read_bytes(path)
+def read_register(path: Path, limits: Limits = LIMITS) -> RegisterFile:
+    """Every data row of the export, with its line or row number; UserError on anything unreadable or past
+    ``limits``. Rows are streamed: only the first rows (to find the header) and the register rows are kept."""
+    data = _read_bytes(path, limits)
     suffix = path.suffix.lower()
+    table: Cells
     if suffix in XLSX_SUFFIXES:
-        table = _xlsx_table(path, data)
+        table = xlsx_rows(path.name, data, limits)
     elif suffix in CSV_SUFFIXES:
         table = _csv_table(path, data)
     elif suffix == ".xls":
@@ -106,47 +119,68 @@ def read_register(path: Path) -> RegisterFile:
             f'không đọc được tệp {path.name}: chỉ hỗ trợ tệp .csv hoặc .xlsx (đuôi tệp hiện là "{path.suffix}"); '
             "hãy xuất sổ văn bản đến ra CSV hoặc Excel (.xlsx)"
         )
-    header_row, columns = _find_header(path, table)
-    rows = tuple(_rows(table, header_row, columns))
+    with closing(table):
+        head = _head(table)
+        header_row, columns = _find_header(path, head)
+        width = max(columns.values()) + 1
+        # Past the header only its columns matter: cutting rows there makes the rest cheap to skip.
+        rest = ((number, cells[:width]) for number, cells in table)
+        body = chain(head, ((number, cells) for number, cells in rest if not _empty(cells)))
+        rows = tuple(_bounded(path.name, _rows(body, header_row, columns), limits.rows))
     return RegisterFile(path.name, hashlib.sha256(data).hexdigest(), header_row, rows)
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, limits: Limits) -> bytes:
     if path.is_dir():
         raise UserError(f"{path} là một thư mục; hãy chỉ ra tệp sổ văn bản đến (.csv hoặc .xlsx)")
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(limits.file_bytes + 1)  # never more, whatever the file (or device) holds
+            size = max(len(data), os.fstat(handle.fileno()).st_size)
     except FileNotFoundError:
         raise UserError(f"không tìm thấy tệp {path}; hãy kiểm tra lại đường dẫn") from None
     except OSError as exc:
         raise UserError(f"không đọc được tệp {path} ({exc.strerror or exc.__class__.__name__})") from None
+    if size > limits.file_bytes:
+        raise UserError(f"tệp {path.name} quá lớn ({megabytes(size)} MB, giới hạn {megabytes(limits.file_bytes)} "
+                        "MB); hãy xuất sổ văn bản đến theo từng khoảng thời gian ngắn hơn (ví dụ từng tháng) rồi "
+                        "nhập từng tệp")
     if not data.strip():
         raise UserError(f"tệp {path.name} rỗng, không có dữ liệu; hãy xuất lại sổ văn bản đến từ hệ thống")
     return data
 
 
-Table = list[tuple[int, list[object]]]
+def _empty(cells: Sequence[object]) -> bool:
+    return cells.count(None) + cells.count("") == len(cells)
 
 
-def _xlsx_table(path: Path, data: bytes) -> Table:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+def _trimmed(cells: Sequence[object]) -> list[object]:
+    end = len(cells)
+    while end and (cells[end - 1] is None or cells[end - 1] == ""):
+        end -= 1
+    return list(cells[:end])
 
-    try:
-        with warnings.catch_warnings():
-            # Exports from document systems often lack styles; openpyxl warns and copes.
-            warnings.simplefilter("ignore")
-            workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError, EOFError):
-        raise UserError(
-            f"không đọc được tệp Excel {path.name}: tệp hỏng hoặc không phải định dạng .xlsx; hãy mở tệp "
-            "bằng Excel hoặc LibreOffice, lưu lại dạng .xlsx (hoặc xuất CSV) rồi nhập lại"
-        ) from None
-    try:
-        sheet = workbook.worksheets[0]
-        return [(number, list(values)) for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
-    finally:
-        workbook.close()
+
+def _head(table: Cells) -> Table:
+    """The first rows with something in them, where the header must be."""
+    head: Table = []
+    for number, cells in table:
+        if not _empty(cells):
+            head.append((number, _trimmed(cells)))
+            if len(head) == _HEADER_SCAN:
+                break
+    return head
+
+
+def _bounded(name: str, rows: Iterable[RegisterRow], limit: int) -> Iterator[RegisterRow]:
+    for count, row in enumerate(rows, start=1):
+        if count > limit:
+            raise UserError(
+                f"tệp {name}, dòng {row.row_no}: quá {thousands(limit)} dòng dữ liệu, giới hạn của một lần nhập; "
+                "hãy xuất sổ văn bản đến theo từng khoảng thời gian ngắn hơn (ví dụ từng quý) rồi nhập từng tệp, "
+                "hoặc xóa dữ liệu thừa ở cuối trang tính"
+            )
+        yield row
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -154,6 +188,12 @@ def _decode(path: Path, data: bytes) -> str:
         raise UserError(f"tệp {path.name} là tệp Excel nhưng mang đuôi {path.suffix}; hãy đổi đuôi thành .xlsx")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         encodings: Sequence[str] = ("utf-16",)  # Excel's "Unicode Text" export
+    elif data.count(b"\x00") > len(data) // 10:
+        # A stray NUL in a cell is dropped with the other control characters (text.clean); this many is
+        # a binary file, or UTF-16 without its byte-order mark, and would be read as garbage.
+        raise UserError(f"tệp {path.name} không phải tệp văn bản CSV (chứa nhiều byte NUL: có thể là tệp nhị phân "
+                        "hoặc bảng mã UTF-16 không có dấu BOM); hãy mở bằng Excel rồi lưu lại dạng CSV UTF-8 "
+                        "hoặc .xlsx và nhập lại")
     else:
         # Old Windows exports are in Windows-1258; almost any byte string decodes as it, so it comes last.
         encodings = ("utf-8-sig", "cp1258")
@@ -165,11 +205,11 @@ def _decode(path: Path, data: bytes) -> str:
     raise UserError(f"không nhận ra bảng mã của tệp {path.name}; hãy lưu lại dạng CSV UTF-8 rồi nhập lại")
 
 
-def _csv_table(path: Path, data: bytes) -> Table:
+def _csv_table(path: Path, data: bytes) -> Cells:
     text = _decode(path, data)
     best: tuple[int, int, str] | None = None
     for delimiter in (",", ";", "\t"):
-        sample = _parse_csv(path, text, delimiter, limit=_HEADER_SCAN)
+        sample = list(islice(_parse_csv(path, text, delimiter), _HEADER_SCAN))
         score = max((_known(cells) for _, cells in sample), default=0)
         width = max((len(cells) for _, cells in sample), default=0)
         if best is None or (score, width) > best[:2]:
@@ -178,19 +218,15 @@ def _csv_table(path: Path, data: bytes) -> Table:
     return _parse_csv(path, text, best[2])
 
 
-def _parse_csv(path: Path, text: str, delimiter: str, limit: int | None = None) -> Table:
-    table: Table = []
+def _parse_csv(path: Path, text: str, delimiter: str) -> Cells:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     start = 1
     try:
         for cells in reader:
-            table.append((start, list(cells)))
+            yield start, cells
             start = reader.line_num + 1
-            if limit is not None and len(table) >= limit:
-                break
     except csv.Error as exc:
         raise UserError(f"tệp {path.name}, dòng {start}: không đọc được dạng CSV ({exc})") from None
-    return table
 
 
 def _known(cells: Iterable[object]) -> int:
@@ -222,12 +258,13 @@ def _find_header(path: Path, table: Table) -> tuple[int, dict[str, int]]:
     return number, columns
 
 
-def _rows(table: Table, header_row: int, columns: dict[str, int]) -> Iterable[RegisterRow]:
+def _rows(table: Iterable[tuple[int, Sequence[object]]], header_row: int, columns: dict[str, int]
+          ) -> Iterable[RegisterRow]:
     for number, cells in table:
         if number <= header_row or _known(cells) >= _HEADER_MIN:
             continue  # the header itself, or the header repeated on each printed page
 
-        def cell(field: str, cells: list[object] = cells) -> object:
+        def cell(field: str, cells: Sequence[object] = cells) -> object:
             index = columns.get(field)
             return cells[index] if index is not None and index < len(cells) else None
 

@@ -91,6 +91,12 @@ def expand(folded: str, table: Expansions) -> list[str]:
     return variants or [""]
 
 
+# Control characters that are not whitespace: a legacy export pads fields with NUL, which PostgreSQL
+# refuses in text, and none of them means anything in a register.
+_CONTROL = dict.fromkeys(c for c in (*range(32), *range(127, 160)) if not chr(c).isspace())
+
+
 def clean(text: str) -> str:
-    """Text as shown back to people: NFC (registers from Windows-1258 arrive decomposed), single spaces."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
+    """Text as shown back to people: NFC (registers from Windows-1258 arrive decomposed), single spaces,
+    no control characters."""
+    return " ".join(unicodedata.normalize("NFC", text.translate(_CONTROL)).split())

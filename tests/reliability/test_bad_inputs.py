@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from calendars.library import BUILTIN_DIRECTIVES
 from tests.conftest import ROOT
+from tests.registers import SHEET, member, package, repack
 
 DIRECTIVE = (BUILTIN_DIRECTIVES / "cchc.yaml").read_text(encoding="utf-8").replace("year: 2021\n", "year: 2027\n", 1)
 # A later morning than the one the database was prepared on: were the command to get that far, it would decide
@@ -59,6 +60,8 @@ RULE_BROKEN, RULE_LINE = _directive(lambda t: t.replace("          day: 30\n", "
                                     "          day: 32")
 OFFICE_DIRECTIVES = b'[calendar]\ndirectives_dir = "directives"\n'
 RUN = ("run", "--once", "--at", LATER)
+EXPORT = package()
+EXPORT_SHEET = member(EXPORT, SHEET)
 UNITS = "code,name,kind,head_name,head_email\nXA_MOI,UBND xã Mới,commune,Lê Văn Mới,moi@songlam.example\n"
 
 CASES = [
@@ -77,6 +80,17 @@ CASES = [
          ("units", "import", "{dir}/don-vi.csv"), "don-vi.csv", 'loại đơn vị "xa" không hợp lệ', 3),
     Case("register: garbage XLSX", {"so-den.xlsx": b"PK\x03\x04" + os.urandom(4000)},
          ("submissions", "import", "{dir}/so-den.xlsx"), "so-den.xlsx", "tệp hỏng", None),
+    Case("register: XLSX with its sheet cut short", {"so-den.xlsx": repack(EXPORT, {SHEET: EXPORT_SHEET[:700]})},
+         ("submissions", "import", "{dir}/so-den.xlsx"), "so-den.xlsx", "bị cắt cụt hoặc sai cấu trúc", None),
+    Case("register: XLSX with a DTD",
+         {"so-den.xlsx": repack(EXPORT, {SHEET: EXPORT_SHEET.replace(
+             b"<worksheet", b"<!DOCTYPE worksheet [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;\">]><worksheet", 1)})},
+         ("submissions", "import", "{dir}/so-den.xlsx"), "so-den.xlsx", "khai báo DTD", None),
+    Case("register: zip bomb",
+         {"so-den.xlsx": repack(EXPORT, {SHEET: EXPORT_SHEET.replace(b"<sheetData>", b"<sheetData>" + b" " * 2**25)})},
+         ("submissions", "import", "{dir}/so-den.xlsx"), "so-den.xlsx", "tỉ lệ nén bất thường", None),
+    Case("register: 25 MB", {"so-den.csv": b"x" * (25 * 2**20)},
+         ("submissions", "import", "{dir}/so-den.csv"), "so-den.csv", "quá lớn (25 MB, giới hạn 20 MB)", None),
     Case("register: garbage CSV", {"so-den.csv": bytes(range(256)) * 16},
          ("submissions", "import", "{dir}/so-den.csv"), "so-den.csv", "không nhận ra bảng mã", None),
     Case("register: CSV without its columns", {"so-den.csv": "Số đến;Ngày đến;Nơi gửi\n7;12/03/2021;UBND\n".encode()},
