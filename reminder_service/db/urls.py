@@ -14,6 +14,8 @@ from urllib.parse import unquote
 
 from sqlalchemy.engine import URL
 
+from reminder_service.redaction import scrub as hide_secrets
+
 MASK = "***"
 # Anything that looks like a scheme, spaces and typos included: "postgresql+psycopg :" hides a password too.
 _SCHEME = re.compile(r"\s*(?P<name>[A-Za-z][A-Za-z0-9+.\- ]*):(?P<slashes>/*)")
@@ -81,13 +83,10 @@ def secrets(url: str) -> list[str]:
 
 
 def scrub(text: str, url: str) -> str:
-    """``text`` (a driver's error message) without any of ``url``'s passwords."""
-    for secret in secrets(url):
-        # Shorter ones would also blank out ordinary words; no known driver message echoes a password
-        # anyway, so this is only a second line of defence.
-        if len(secret) >= 4:
-            text = text.replace(secret, MASK)
-    return text
+    """``text`` (a driver's error message) without any of ``url``'s passwords, in any case."""
+    # Shorter ones would also blank out ordinary words; no known driver message echoes a password
+    # anyway, so this is only a second line of defence.
+    return hide_secrets(text, *secrets(url), min_length=4)
 
 
 def misread(url: str, parsed: URL) -> bool:
