@@ -23,22 +23,13 @@ import openpyxl
 
 from bench.province import Row
 from reminder_service.register.read import read_register
+from tests.peak import PEAK, peak_mib
 
 ROWS = 10_000
 SENDERS = ["UBND xã An Bình", "UBND thị trấn Phú Lộc", "UBND xã Tân Lập", "UBND xã Bình Minh", "Sở Nội vụ",
            "Sở Tài chính", "Phòng Văn hóa và Thông tin", "UBND xã Đông Hòa", "Bảo hiểm xã hội huyện"]
 HEADER = ["STT", "Số đến", "Ngày đến", "Số, ký hiệu", "Ngày văn bản", "Cơ quan ban hành", "Trích yếu",
           "Đơn vị, người nhận", "Ghi chú"]
-# The command in its own process, reporting its own peak resident memory (VmHWM) on the way out.
-PEAK = (
-    "import atexit, runpy, sys\n"
-    "def peak():\n"
-    "    with open('/proc/self/status') as status:\n"
-    "        kib = next(line.split()[1] for line in status if line.startswith('VmHWM:'))\n"
-    "    sys.stderr.write(f'peak-kib {kib}\\n')\n"
-    "atexit.register(peak)\n"
-    "runpy.run_module('reminder_service', run_name='__main__')\n"
-)
 
 
 def _documents() -> list[list[object]]:
@@ -99,8 +90,9 @@ def _command(env: dict[str, str], *args: str) -> tuple[float, float]:
     done = subprocess.run([sys.executable, "-c", PEAK, *args], env=env, capture_output=True, text=True,
                           timeout=600, check=True)
     seconds = time.perf_counter() - started
-    kib = next(int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("peak-kib "))
-    return seconds, kib / 1024
+    peak = peak_mib(done.stderr)
+    assert peak is not None, done.stderr[-3000:]
+    return seconds, peak
 
 
 def run(rows: list[Row]) -> None:

@@ -25,6 +25,7 @@ from reminder_service.app import App
 from reminder_service.db.models import LadderStep, Obligation, Submission, Unit
 from reminder_service.watch import last_import
 from tests.conftest import ROOT
+from tests.peak import PEAK, peak_mib
 from tests.registers import SHEET, bomb, member, package, repack
 
 PASSES = ("16/03/2021 09:00", "16/03/2021 10:00")
@@ -78,17 +79,6 @@ def _drops(names: list[str]) -> list[Drop]:
     ]
 
 
-# The CLI as `python -m reminder_service`, reporting its peak resident memory on the way out. The kernel's
-# ru_maxrss for a child counts the memory of the test process it was forked from; VmHWM is the child's own.
-PEAK = (
-    "import atexit, runpy, sys\n"
-    "def peak():\n"
-    "    with open('/proc/self/status') as status:\n"
-    "        kib = next(line.split()[1] for line in status if line.startswith('VmHWM:'))\n"
-    "    sys.stderr.write(f'peak-kib {kib}\\n')\n"
-    "atexit.register(peak)\n"
-    "runpy.run_module('reminder_service', run_name='__main__')\n"
-)
 
 
 def _run_once(db_url: str, config: Path, at: str) -> tuple[int, float, float, str]:
@@ -99,9 +89,9 @@ def _run_once(db_url: str, config: Path, at: str) -> tuple[int, float, float, st
     done = subprocess.run([sys.executable, "-c", PEAK, "run", "--once", "--at", at], cwd=ROOT, env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=300, check=False)
     seconds = time.monotonic() - started
-    peak = [int(line.split()[1]) / 1024 for line in done.stderr.splitlines() if line.startswith("peak-kib ")]
-    assert peak, done.stderr[-3000:]
-    return done.returncode, peak[-1], seconds, done.stderr
+    peak = peak_mib(done.stderr)
+    assert peak is not None, done.stderr[-3000:]
+    return done.returncode, peak, seconds, done.stderr
 
 
 def _init(db_url: str) -> None:
