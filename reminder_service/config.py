@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+from reminder_service.datetext import DateError, read_date
 from reminder_service.errors import UserError
 from reminder_service.escalation.policy import Policy
 from reminder_service.escalation.settings import KEYS as ESCALATION_KEYS
@@ -278,18 +279,12 @@ class _Reader:
 
 
 def parse_day(value: str | date) -> date | None:
-    """A civil date from ISO (2026-12-31) or Vietnamese (31/12/2026) writing, or None."""
+    """A civil date in the one grammar people type (datetext), or None."""
     if isinstance(value, datetime):
         return None  # a time of day means the writer meant something other than a civil date
     if isinstance(value, date):
         return value
-    text = value.strip()
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return date.fromisoformat(text)
-        found = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
-        if found:
-            return date(int(found.group(3)), int(found.group(2)), int(found.group(1)))
-    except ValueError:
+        return read_date(value)
+    except DateError:
         return None
-    return None

@@ -83,7 +83,7 @@ def test_mistakes_are_explained_and_change_nothing(db_cli: Cli, app: App) -> Non
         (("record", "-u", "XA_KHONG_CO", "-o", "q1", "-y", "2021", "-r", "12/03/2021"),
          'không có đơn vị mã "XA_KHONG_CO"'),
         (("record", "-u", "VHTT", "-o", "plan", "-y", "2021", "-r", "12/03/2021"), 'không có nghĩa vụ "plan" năm 2021'),
-        (("record", "-u", "VHTT", "-o", "q1", "-y", "2021", "-r", "32/03/2021"), '"32/03/2021" không hợp lệ'),
+        (("record", "-u", "VHTT", "-o", "q1", "-y", "2021", "-r", "32/03/2021"), 'Không có ngày 32/03/2021'),
         (("record", "-u", "VHTT", "-o", "q1", "-y", "2021", "-r", "12/03/2021 25:00"), "không hợp lệ"),
         (("record", "-u", "VHTT", "-o", "q1", "-y", "2021"), "thiếu tùy chọn bắt buộc"),
         (("incomplete", "-u", "VHTT", "-o", "q1", "-y", "2021", "--missing", "x"), "chưa có lần nộp nào"),

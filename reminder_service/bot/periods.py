@@ -7,13 +7,13 @@ per-command parsers add the command's usage line.
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from reminder_service.bot.commands import CommandError, echo, usage_error
+from reminder_service.datetext import DateError, read_date
 from reminder_service.register.text import compact, fold
 
 # Folded, space-free spellings of each period. Roman numerals matter: the directive and every report
@@ -38,8 +38,6 @@ _FIRST_YEAR, _LAST_YEAR = 2000, 2100
 _YEAR = re.compile(r"[0-9]{4}")
 # A date is digits and separators only; anything with a letter ("15/BC-UBND") is a document number.
 _DATE_LIKE = re.compile(r"[0-9]+(?:[/.\-][0-9]+)+")
-_DMY = re.compile(r"([0-9]{1,2})[/.\-]([0-9]{1,2})(?:[/.\-]([0-9]{4}))?")
-_YMD = re.compile(r"([0-9]{4})[/.\-]([0-9]{1,2})[/.\-]([0-9]{1,2})")
 # "Quý I/2021", "q1-2021": a period word with its year attached.
 _WITH_YEAR = re.compile(r"(.*[^\W\d_].*?)[/\-.]([0-9]{4})")
 DEFAULT_UPCOMING_DAYS = 14
@@ -114,28 +112,11 @@ def parse_year(word: str, today: date) -> int:
 
 
 def parse_day(word: str, today: date) -> date:
-    """A date as written in Vietnam: 15/03/2021, 5/3/2021, 15/03 (this year), 2021-03-15, 15-03-2021,
-    15.03.2021."""
-    text = word.strip()
-    if found := _YMD.fullmatch(text):
-        year, month, day = (int(part) for part in found.groups())
-    elif found := _DMY.fullmatch(text):
-        day, month = int(found.group(1)), int(found.group(2))
-        year = int(found.group(3)) if found.group(3) else today.year
-    else:
-        raise CommandError(f"Không hiểu ngày “{echo(word)}”. Ghi ngày theo dạng ngày/tháng/năm, "
-                           "ví dụ: 15/03/2021 (hoặc 15/03 cho năm nay).")
-    if not _FIRST_YEAR <= year <= _LAST_YEAR:
-        raise CommandError(f"Năm {year} trong ngày “{echo(word)}” không hợp lệ: năm phải từ {_FIRST_YEAR} "
-                           f"đến {_LAST_YEAR}, ví dụ: 15/03/2021.")
-    if not 1 <= month <= 12:
-        raise CommandError(f"Không có tháng {month} trong ngày “{echo(word)}”: tháng phải từ 1 đến 12, "
-                           "ví dụ: 15/03/2021.")
-    last = calendar.monthrange(year, month)[1]
-    if not 1 <= day <= last:
-        raise CommandError(f"Không có ngày {day:02d}/{month:02d}/{year}: tháng {month} năm {year} "
-                           f"chỉ có {last} ngày.")
-    return date(year, month, day)
+    """A date in datetext's grammar; in chat the year may be left out (15/03 is this year)."""
+    try:
+        return read_date(word, default_year=today.year)
+    except DateError as error:
+        raise CommandError(str(error)) from None
 
 
 def parse_days(word: str) -> int:

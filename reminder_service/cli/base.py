@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from reminder_service.config import CONFIG_ENV, parse_day
+from reminder_service.config import CONFIG_ENV
+from reminder_service.datetext import DateError, read_date
 
 if TYPE_CHECKING:
     from reminder_service.app import App
@@ -162,10 +163,10 @@ class DayType(click.ParamType[date]):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
-        parsed = parse_day(str(value))
-        if parsed is None:
-            self.fail(f'"{value}" không phải là ngày hợp lệ; hãy ghi dạng 25/11/2026 hoặc 2026-11-25', param, ctx)
-        return parsed
+        try:
+            return read_date(str(value))
+        except DateError as error:
+            self.fail(str(error).rstrip("."), param, ctx)
 
 
 class ChoiceType(click.ParamType[str]):

@@ -60,11 +60,7 @@ def moment(at: str | None) -> datetime:
     """``--at`` as Vietnamese wall time, or now."""
     if at is None:
         return clock.now()
-    try:
-        return parse_received(at)
-    except click.BadParameter:
-        raise click.BadParameter(f'"{at}" không hợp lệ; hãy ghi ngày giờ dạng "16/03/2021 09:05"',
-                                 param_hint="--at") from None
+    return parse_received(at, "--at")
 
 
 def _when(moment: datetime | None) -> str:

@@ -55,7 +55,7 @@ def run(ctx: click.Context, once: bool, at: str | None) -> None:
     """
     if at is not None and not once:
         raise click.UsageError("--at chỉ dùng cùng --once", ctx)
-    moment = parse_received(at).replace(tzinfo=None) if at else None
+    moment = parse_received(at, "--at").replace(tzinfo=None) if at else None
     app = db_app_of(ctx)
     logs.configure(also_hide=secrets(app.config.database_url))
     elector = claim(app.engine.url, once=once)  # a second instance on SQLite stops here, with exit 2

@@ -10,31 +10,18 @@ from sqlalchemy.orm import Session
 
 from reminder_service import clock
 from reminder_service.cli.base import ViGroup, YearType, cli_actor, db_app_of
-from reminder_service.config import parse_day
+from reminder_service.datetext import DateError, read_moment
 from reminder_service.db.models import Obligation
 from reminder_service.submissions import find_obligation, mark_incomplete, record_submission, waive
 
 
-def parse_received(text: str) -> datetime:
-    """"2021-03-12", "12/03/2021", "2021-03-12T14:30" or "12/03/2021 14:30", as Vietnamese wall time."""
-    value = text.strip().replace("T", " ")
-    day_text, _, time_text = value.partition(" ")
-    day = parse_day(day_text)
-    hour, minute = 0, 0
-    if time_text:
-        try:
-            hour, minute = (int(p) for p in time_text.split(":"))
-            valid = 0 <= hour < 24 and 0 <= minute < 60
-        except ValueError:
-            valid = False
-        if not valid:
-            day = None
-    if day is None:
-        raise click.BadParameter(
-            f'"{text}" không hợp lệ; hãy ghi ngày nhận dạng 12/03/2021 hoặc 2021-03-12, có thể kèm giờ 14:30',
-            param_hint="--received",
-        )
-    return datetime(day.year, day.month, day.day, hour, minute)
+def parse_received(text: str, param_hint: str = "--received") -> datetime:
+    """A date with an optional time of day (datetext's grammar), as Vietnamese wall time."""
+    try:
+        return read_moment(text)
+    except DateError as error:
+        time_hint = " Có thể kèm giờ, ví dụ: 12/03/2021 14:30." if str(error).startswith("Không hiểu") else ""
+        raise click.BadParameter(f"{error}{time_hint}".rstrip("."), param_hint=param_hint) from None
 
 
 def _target() -> list[click.Option]:
