@@ -20,7 +20,7 @@ from tests.conftest import Cli, run_process
         (("calendar", "show", "--format", "xml"), '"xml" không hợp lệ; chọn một trong: table, json'),
         (("calendar", "show", "--kind", "province"), 'không có loại đơn vị "province"'),
         (("calendar", "nonsense"), 'không có lệnh "nonsense"'),
-        (("today", "--as-of", "31/02/2026"), '"31/02/2026" không phải là ngày hợp lệ'),
+        (("today", "--as-of", "31/02/2026"), 'Không có ngày 31/02/2026: tháng 2 năm 2026 chỉ có 28 ngày'),
         (("calendar", "show", "extra"), "thừa tham số"),
     ],
 )

@@ -141,7 +141,7 @@ def test_cli_add_refuses_bad_input(db_cli: Cli, app: App) -> None:
         (("--title", "X", "--units", "XA_KHONG_CO", "--deadline", "13/11/2021"), "không có đơn vị mã: xa_khong_co"),
         (("--title", "X", "--kind", "commune", "--deadline", "13/11/2021", "--window", "14/12/2021..01/12/2021"),
          "sau ngày kết thúc"),
-        (("--title", "X", "--kind", "commune", "--deadline", "hôm nay"), "không phải là ngày hợp lệ"),
+        (("--title", "X", "--kind", "commune", "--deadline", "hôm nay"), "Không hiểu ngày “hôm nay”"),
     ]
     for args, expected in cases:
         result = db_cli("obligations", "add", *args)

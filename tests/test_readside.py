@@ -308,9 +308,9 @@ def test_xlsx_is_never_written_to_the_terminal(org: App, db_cli: Cli) -> None:
                                                         "monitor"),
         (("overdue", "--kind", "ward"), 'không có loại đơn vị "ward"'),
         (("report", "timeliness", "--kind", "ward"), 'không có loại đơn vị "ward"'),
-        (("status", "--as-of", "31/02/2021"), '"31/02/2021" không phải là ngày hợp lệ'),
-        (("overdue", "--as-of", "hôm qua"), '"hôm qua" không phải là ngày hợp lệ'),
-        (("report", "timeliness", "--as-of", "2021-13-01"), '"2021-13-01" không phải là ngày hợp lệ'),
+        (("status", "--as-of", "31/02/2021"), 'Không có ngày 31/02/2021'),
+        (("overdue", "--as-of", "hôm qua"), 'Không hiểu ngày “hôm qua”. Hãy ghi theo dạng ngày/tháng/năm'),
+        (("report", "timeliness", "--as-of", "2021-13-01"), 'Không có tháng 13 trong ngày “2021-13-01”'),
         (("status", "--format", "xml"), '"xml" không hợp lệ; chọn một trong: table, json, csv'),
     ],
 )
