@@ -47,6 +47,16 @@ def first_working_day_of_week(day: date, workdays: WorkCalendar) -> date:
     return workdays.on_or_after(monday)
 
 
+def week_before(day: date) -> tuple[date, date]:
+    """Monday and Sunday of the calendar week that ended before ``day``'s week began.
+
+    The weekly summary goes out at the start of a week and reports the week that ended; its title
+    and its figures must both be about that week, so the figures are taken as of its Sunday.
+    """
+    monday = day - timedelta(days=day.weekday())
+    return monday - timedelta(days=7), monday - timedelta(days=1)
+
+
 def _failures(session: Session, since: datetime) -> list[DeliveryFailure]:
     rows = session.execute(
         select(Person.name, OutboxMessage.channel, OutboxMessage.stage, Unit.name, OutboxMessage.last_error,
@@ -142,12 +152,16 @@ def write_summaries(session: Session, *, recipients: Sequence[Recipient], policy
                                         channel, "digest", text, stamp))
     weekly: list[dict[str, Any]] = []
     if wanted_weekly:
-        week_end = week_start + timedelta(days=6 - week_start.weekday())
+        covered_start, covered_end = week_before(today)
+        # Status at the end of the covered Sunday: a report received this morning belongs to next week's.
+        week_rows = status_rows(session, Filters(as_of=covered_end), workdays, due_soon)
+        week_counts = counts_by_obligation(r for r in week_rows if r.year >= covered_end.year - 1)
+        week_late = overdue_units(week_rows)
         for recipient in leaders:
             for channel in recipient.channels:
-                text = render_weekly(channel, office_name=office_name, issuer=issuer, week_start=week_start,
-                                     week_end=week_end, recipient_name=recipient.name, counts=counts,
-                                     most_overdue=late)
+                text = render_weekly(channel, office_name=office_name, issuer=issuer, week_start=covered_start,
+                                     week_end=covered_end, recipient_name=recipient.name, counts=week_counts,
+                                     most_overdue=week_late)
                 weekly.append(_message(f"weekly:{iso.year}-W{iso.week:02d}:{recipient.person_id}:{channel}",
                                        recipient, channel, "weekly", text, stamp))
     return SummaryReport(_insert_new(session, digests), _insert_new(session, weekly))

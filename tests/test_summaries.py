@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
 from reminder_service.app import App
+from reminder_service.audit import Actor
 from reminder_service.channels import build_notifiers
 from reminder_service.daemon import Daemon
-from reminder_service.db.models import OutboxMessage
+from reminder_service.db.models import Obligation, OutboxMessage
+from reminder_service.demo import load_demo
+from reminder_service.readside import Filters, overdue_rows
+from reminder_service.submissions import record_submission
 from tests.district import HEAD, LEADER, RECEIVER, district
 
 
@@ -49,3 +53,27 @@ def test_no_digest_outside_office_hours(app: App) -> None:
     _district(app)
     _reconcile(app, datetime(2021, 3, 16, 19, 0))
     assert _summaries(app) == []
+
+
+def test_the_weekly_summary_reports_the_week_that_ended(app: App) -> None:
+    """Sent on Monday 07/12/2026, it covers 30/11–06/12: figures as of that Sunday, and a title saying so."""
+    load_demo(app, Actor("demo", "cli"), datetime(2026, 12, 7, 7, 0))
+    with app.session() as session:
+        missing = overdue_rows(session, Filters(as_of=date(2026, 12, 7), year=2026, obligation="annual"),
+                               app.workdays, 3)
+        assert len(missing) == 3  # the demo's fixed picture: 15 on time, 8 late, 3 missing
+        # One arrives inside the covered week, one on the sending Monday before the summary goes out.
+        for oid, at in ((missing[0].obligation_id, datetime(2026, 12, 3, 10, 0)),
+                        (missing[1].obligation_id, datetime(2026, 12, 7, 8, 0))):
+            obligation = session.get(Obligation, oid)
+            assert obligation is not None
+            record_submission(session, obligation, received_at=at, doc_no=f"9{oid}/BC", note=None,
+                              actor=Actor("test", "cli"), now=at)
+    _reconcile(app, datetime(2026, 12, 7, 9, 0))
+    with app.session() as session:
+        weekly = session.scalars(select(OutboxMessage).where(OutboxMessage.stage == "weekly")).one()
+    assert weekly.subject == "Tổng hợp tình hình báo cáo CCHC tuần 30/11/2026 – 06/12/2026"
+    assert "trong tuần từ 30/11/2026 đến 06/12/2026 (số liệu tính đến hết ngày 06/12/2026)" in weekly.body_text
+    # The 03/12 submission counts, the 07/12 one belongs to next week's figures.
+    line = next(x for x in weekly.body_text.splitlines() if x.startswith("- Báo cáo CCHC năm 2026 ("))
+    assert line.endswith("26 đơn vị phải nộp, đã nộp 24 (đúng hạn 15, muộn 9); quá hạn 2.")
