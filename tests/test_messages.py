@@ -184,7 +184,7 @@ def test_the_tone_escalates_stage_by_stage(channel: str) -> None:
 
     assert "còn 5 ngày làm việc" in text("notice")
     assert "còn 2 ngày làm việc" in text("reminder")
-    assert "Hôm nay, Thứ Sáu, 12/03/2021, là hạn cuối" in text("due_today")
+    assert "Hôm nay, Thứ Sáu, 12/03/2021, là ngày làm việc cuối cùng trước hạn nộp" in text("due_today")
     overdue = text("overdue")
     assert "quá hạn 1 ngày làm việc" in overdue and "khẩn trương" in overdue
     assert "quá hạn" not in text("notice")
@@ -205,6 +205,29 @@ def test_a_deadline_on_a_working_day_is_not_said_to_roll_forward() -> None:
     due = render_reminder(context(code="annual", today=date(2021, 11, 15)), "due_today", "email").text
     assert "Hôm nay, Thứ Hai, 15/11/2021, là hạn cuối nộp Báo cáo CCHC năm 2021." in due
     assert "ngày làm việc cuối cùng trước hạn" not in due
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_due_today_on_a_working_day_deadline_says_today_is_the_deadline(channel: str) -> None:
+    # The commune annual report is due Mon 15/11/2021, a working day: receipt ends today.
+    rendered = render_reminder(context(code="annual", today=date(2021, 11, 15)), "due_today", channel)
+    assert rendered.subject.startswith("Hôm nay là hạn cuối nộp") and "Báo cáo CCHC năm 2021" in rendered.subject
+    assert "Hôm nay, Thứ Hai, 15/11/2021, là hạn cuối nộp Báo cáo CCHC năm 2021." in rendered.text
+    assert "chậm nhất" not in rendered.text and "ngày làm việc cuối cùng trước hạn" not in rendered.text
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_due_today_before_a_saturday_deadline_says_receipt_goes_on_to_monday(channel: str) -> None:
+    # Q1/2021 is due Sat 13/03; due_today fires Fri 12/03, and receipt runs to the end of Mon 15/03.
+    rendered = render_reminder(context("due_today"), "due_today", channel)
+    assert "hạn cuối" not in rendered.subject.lower()
+    assert rendered.subject.startswith("Hôm nay là ngày làm việc cuối cùng trước hạn nộp")
+    lead = ("Hôm nay, Thứ Sáu, 12/03/2021, là ngày làm việc cuối cùng trước hạn nộp Báo cáo CCHC Quý I/2021 "
+            "theo văn bản (Thứ Bảy, 13/03/2021).")
+    assert lead in rendered.text
+    assert "Phòng Nội vụ nhận báo cáo đến hết ngày Thứ Hai, 15/03/2021." in rendered.text
+    assert "gửi báo cáo ngay trong ngày hôm nay, chậm nhất trong ngày Thứ Hai, 15/03/2021." in rendered.text
+    assert "là hạn cuối" not in rendered.text and "HẠN CUỐI" not in rendered.text
 
 
 @pytest.mark.parametrize("channel", CHANNELS)

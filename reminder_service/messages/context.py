@@ -132,6 +132,12 @@ class ReminderContext:
     def overdue(self) -> bool:
         return self.working_days_overdue is not None
 
+    @property
+    def receipt_goes_on(self) -> bool:
+        """Reports are still received after today: on the last working day before a deadline that falls
+        on a day off, "today is the deadline" would be untrue, since receipt runs to the effective day."""
+        return self.effective_deadline is not None and self.today < self.effective_deadline
+
 
 def dated_obligation(calendar: YearCalendar, code: str, kind: str) -> DatedObligation | None:
     """The calendar's entry for one obligation code and unit kind, if the directive has one."""
