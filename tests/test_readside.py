@@ -475,3 +475,14 @@ def test_status_command_queries_do_not_grow_with_units(app: App, db_cli: Cli) ->
     seed(app, 5, 45)
     assert run() == small
     assert len(json.loads(db_cli("status", "-y", "2021", "--as-of", "18/03/2021", "-f", "json").out)) == 25 * 5 + 25 * 4
+
+
+def test_today_counts_last_years_arrears_like_overdue(db_cli: Cli) -> None:
+    # The demo district on 07/12/2026 still owes some 2025 reports; `today` used to count only 2026's
+    # and showed fewer late reports (14) than `overdue` and the digest (24).
+    assert db_cli("init", "--demo", "--as-of", "07/12/2026").code == 0
+    late = json.loads(db_cli("overdue", "--as-of", "07/12/2026", "-f", "json").out)
+    assert {row["year"] for row in late} == {2025, 2026}
+    picture = db_cli("today", "--as-of", "07/12/2026").out
+    units = len({row["unit"] for row in late})
+    assert f"{len(late)} báo cáo quá hạn của {units} đơn vị." in picture

@@ -31,7 +31,9 @@ def _picture(app: App, today: date) -> str | None:
     due_soon = app.config.status.due_soon_working_days
     with app.session() as session:
         year_rows = status_rows(session, Filters(as_of=today, year=today.year), app.workdays, due_soon)
-        late_rows = overdue_rows(session, Filters(as_of=today, year=today.year), app.workdays, due_soon)
+        # Last year's arrears count too, as in `overdue` and the daily digest: a report still missing
+        # in January is still late.
+        late_rows = overdue_rows(session, Filters(as_of=today, year=None), app.workdays, due_soon)
     return f"{summary_table(year_rows, today.year, today)}\n{overdue_table(late_rows, today)}"
 
 
