@@ -136,7 +136,7 @@ EVIL_HTML = "&lt;b&gt;A&amp;B&lt;/b&gt;"
 def test_overdue_by_report_with_days_and_unit_heads(district: App, session: Session) -> None:
     answer = overdue_answer(session, district.workdays, TODAY, SCOPE_ALL, None)
     assert answer == Answer(
-        "<b>BÁO CÁO CCHC QUÁ HẠN</b>\nTính đến hết thứ Năm, ngày 18/03/2021.\n4 báo cáo quá hạn của 4 đơn vị.",
+        "<b>BÁO CÁO CCHC QUÁ HẠN</b>\nTính đến hết Thứ Năm, ngày 18/03/2021.\n4 báo cáo quá hạn của 4 đơn vị.",
         (
             f"{PLAN} – 1 đơn vị:",
             "• UBND xã An Bình (<code>XA_AN_BINH</code>): Quá hạn 28 ngày làm việc; thủ trưởng: Lê Quang Cường",
@@ -164,7 +164,7 @@ def test_overdue_one_report_and_a_unit_without_a_head(district: App, session: Se
 
 def test_overdue_nothing_overdue_says_so(district: App, session: Session) -> None:
     answer = overdue_answer(session, district.workdays, date(2021, 1, 10), SCOPE_ALL, None)
-    assert answer == Answer("Không có đơn vị nào quá hạn.\nTính đến hết chủ nhật, ngày 10/01/2021.", ())
+    assert answer == Answer("Không có đơn vị nào quá hạn.\nTính đến hết Chủ nhật, ngày 10/01/2021.", ())
     on_time = overdue_answer(session, district.workdays, TODAY, Scope.unit(unit_id(session, "P_VHTT")), None)
     assert on_time.header.startswith("Không có đơn vị nào quá hạn.") and on_time.lines == ()
 
@@ -242,7 +242,7 @@ def test_unit_scope_overdue_shows_only_its_reports(district: App, session: Sessi
 
 def test_status_counts_and_lists_per_report(district: App, session: Session) -> None:
     answer = status_answer(session, district.workdays, TODAY, SCOPE_ALL, None, 2021)
-    assert answer.header == "<b>TÌNH HÌNH NỘP BÁO CÁO CCHC NĂM 2021</b>\nTính đến hết thứ Năm, ngày 18/03/2021."
+    assert answer.header == "<b>TÌNH HÌNH NỘP BÁO CÁO CCHC NĂM 2021</b>\nTính đến hết Thứ Năm, ngày 18/03/2021."
     assert answer.lines[:12] == (
         PLAN,
         "4 đơn vị – Nộp đúng hạn: 1; Nộp muộn: 1; Quá hạn: 1; Chưa đến hạn: 0; Được miễn: 1.",
@@ -296,7 +296,7 @@ def test_status_long_lists_are_cut(district: App, session: Session) -> None:
 
 def test_status_of_a_year_without_obligations(district: App, session: Session) -> None:
     answer = status_answer(session, district.workdays, TODAY, SCOPE_ALL, None, 2020)
-    assert answer == Answer("Chưa có nghĩa vụ báo cáo nào năm 2020.\nTính đến hết thứ Năm, ngày 18/03/2021.", ())
+    assert answer == Answer("Chưa có nghĩa vụ báo cáo nào năm 2020.\nTính đến hết Thứ Năm, ngày 18/03/2021.", ())
     unknown = status_answer(session, district.workdays, TODAY, SCOPE_ALL, "plan", 2020)
     assert unknown == Answer("Không có báo cáo mã “plan” năm 2020.\nChưa có báo cáo nào được theo dõi.", ())
 
@@ -395,7 +395,7 @@ def test_unit_answer_every_report_with_its_status(district: App, session: Sessio
     answer = unit_answer(session, district.workdays, TODAY, unit_id(session, "TT_PHU_LOC"), 2021)
     assert answer == Answer(
         "<b>UBND thị trấn Phú Lộc</b> (<code>TT_PHU_LOC</code>)\nThủ trưởng: Nguyễn Văn An\n"
-        "Báo cáo CCHC năm 2021. Tính đến hết thứ Năm, ngày 18/03/2021.",
+        "Báo cáo CCHC năm 2021. Tính đến hết Thứ Năm, ngày 18/03/2021.",
         (
             f"• {PLAN}: Nộp muộn 2 ngày làm việc; nhận ngày 03/02/2021",
             f"• {Q1}: Nộp muộn 1 ngày làm việc; nhận ngày 16/03/2021, số ký hiệu 7/BC-UBND",
@@ -421,7 +421,7 @@ def test_unit_answer_overdue_waived_incomplete(district: App, session: Session) 
                                 "nhận ngày 10/03/2021, số ký hiệu 5/BC-TP")
     assert len(monitor.lines) == 4  # monitors owe no plan
     headless = unit_answer(session, district.workdays, TODAY, unit_id(session, "P_VHTT"), 2021)
-    assert headless.header.split("\n")[1] == "Báo cáo CCHC năm 2021. Tính đến hết thứ Năm, ngày 18/03/2021."
+    assert headless.header.split("\n")[1] == "Báo cáo CCHC năm 2021. Tính đến hết Thứ Năm, ngày 18/03/2021."
     for answer in (an_binh, evil, monitor, headless):
         assert_telegram_html(answer)
 

@@ -163,7 +163,7 @@ def test_a_claim_pauses_and_asks_every_receiver_with_the_two_buttons(app: App) -
                                                 ("Chưa nhận được", f"claimno:{cid}")),)
     assert mail.buttons == ""
     assert telegram.body_text.startswith(
-        "ĐƠN VỊ BÁO ĐÃ GỬI BÁO CÁO\nKính gửi: Ông/Bà Nguyễn Thị Thanh, Phòng Nội vụ.\n")
+        "ĐƠN VỊ BÁO ĐÃ GỬI BÁO CÁO\nKính gửi: Phòng Nội vụ (Ông/Bà Nguyễn Thị Thanh).\n")
     assert ("UBND xã An Bình báo đã gửi Báo cáo CCHC Quý I/2021 lúc 09:30, Thứ Ba, 16/03/2021 (người báo: "
             "Ông/Bà Nguyễn Văn An, thủ trưởng đơn vị).") in telegram.body_text
     assert "đề nghị" in mail.body_text.lower() and "xác nhận" in mail.subject
@@ -321,8 +321,8 @@ def test_rejecting_tells_the_claimant_and_the_ladder_resumes_at_once(app: App) -
         (f"claimno:{claim.claim_id}:p{an}:telegram", "telegram", HEAD_CHAT, ""),
         (f"claimno:{claim.claim_id}:p{an}:email", "email", "an@songlam.example", ""),
     ]
-    assert rows[0].body_text.startswith("CHƯA NHẬN ĐƯỢC BÁO CÁO\nKính gửi: Ông/Bà Nguyễn Văn An, Chủ tịch UBND xã An "
-                                        "Bình\n")
+    assert rows[0].body_text.startswith("CHƯA NHẬN ĐƯỢC BÁO CÁO\nKính gửi: Chủ tịch UBND xã An "
+                                        "Bình (Ông/Bà Nguyễn Văn An)\n")
     assert ("Phòng Nội vụ chưa nhận được Báo cáo CCHC Quý I/2021 mà UBND xã An Bình báo đã gửi lúc 09:00, Thứ Tư, "
             "17/03/2021; đề nghị Ông/Bà kiểm tra và gửi lại báo cáo") in rows[0].body_text
     assert rows[1].subject.startswith("Chưa nhận được báo cáo – Báo cáo CCHC Quý I/2021")

@@ -163,7 +163,7 @@ def test_every_stage_states_what_when_and_how(stage: str, channel: str) -> None:
     assert rendered.subject and "\n" not in rendered.subject
     assert "Báo cáo CCHC Quý I/2021" in rendered.subject
     for body in (rendered.text, rendered.html):
-        assert "Kính gửi: Ông/Bà Nguyễn Văn An, Chủ tịch UBND xã An Bình" in body
+        assert "Kính gửi: Chủ tịch UBND xã An Bình (Ông/Bà Nguyễn Văn An)" in body
         for fact in ("UBND xã An Bình", "Báo cáo CCHC Quý I/2021", "Kỳ báo cáo", "Quý I/2021",
                      "15/12/2020 – 10/03/2021", "Thứ Bảy, 13/03/2021", "cuối ngày Thứ Hai, 15/03/2021",
                      "khoản 5 Điều 148 Bộ luật Dân sự năm 2015", "Phụ lục 2A", "Phụ lục 3B",
@@ -191,7 +191,7 @@ def test_the_tone_escalates_stage_by_stage(channel: str) -> None:
     escalated = text("escalated")
     assert "quá hạn 3 ngày làm việc" in escalated and "báo cáo Lãnh đạo UBND huyện" in escalated
     leader = text("escalated", person=Person("Trần Văn Bình", "leadership"))
-    assert "Kính gửi: Ông/Bà Trần Văn Bình, Lãnh đạo UBND huyện" in leader
+    assert "Kính gửi: Lãnh đạo UBND huyện (Ông/Bà Trần Văn Bình)" in leader
     assert "kính báo cáo Lãnh đạo UBND huyện" in leader
     assert "còn thiếu Phụ lục 3B mục 2" in text("incomplete", missing="Phụ lục 3B mục 2").replace("<b>", "")
     assert "chưa nhận được phần bổ sung" in text("incomplete_reminder")
@@ -244,7 +244,7 @@ def test_a_monitor_office_is_told_its_3b_section(channel: str) -> None:
     for body in (rendered.text, rendered.html):
         assert "Mục 7.1: Ứng dụng công nghệ thông tin trong hoạt động của đơn vị" in body
         assert "Phụ lục 3A" in body
-        assert "Kính gửi: Ông/Bà Nguyễn Văn An, Trưởng phòng Văn hóa và Thông tin" in body
+        assert "Kính gửi: Trưởng phòng Văn hóa và Thông tin (Ông/Bà Nguyễn Văn An)" in body
         assert "Lãnh đạo phòng ký, ban hành" in body
 
 
@@ -260,11 +260,12 @@ def test_salutations_by_role_and_without_a_name() -> None:
         return text.splitlines()[0]
 
     assert greeting(Person("Lê Văn Danh", "focal")) == (
-        "Kính gửi: Ông/Bà Lê Văn Danh, công chức đầu mối công tác CCHC của UBND xã An Bình")
-    assert greeting(None) == "Kính gửi: Ông/Bà Thủ trưởng đơn vị, UBND xã An Bình"
+        "Kính gửi: Công chức đầu mối công tác CCHC của UBND xã An Bình (Ông/Bà Lê Văn Danh)")
+    assert greeting(None) == "Kính gửi: Chủ tịch UBND xã An Bình"
     office = UnitRow("VP", "Văn phòng HĐND và UBND huyện", "monitor", "1.3;1.5;3")
-    assert greeting(HEAD, unit=office) == "Kính gửi: Ông/Bà Nguyễn Văn An, Chánh Văn phòng HĐND và UBND huyện"
-    assert greeting(HEAD, unit=UnitRow("X", "Thôn Đông", "commune")).endswith("Chủ tịch UBND Thôn Đông")
+    assert greeting(HEAD, unit=office) == "Kính gửi: Chánh Văn phòng HĐND và UBND huyện (Ông/Bà Nguyễn Văn An)"
+    village = UnitRow("X", "Thôn Đông", "commune")
+    assert greeting(HEAD, unit=village) == "Kính gửi: Chủ tịch UBND Thôn Đông (Ông/Bà Nguyễn Văn An)"
     assert greeting(None, role="leadership") == "Kính gửi: Lãnh đạo UBND huyện"
 
 
@@ -361,7 +362,7 @@ def test_the_weekly_summary_lists_the_most_overdue_first(channel: str) -> None:
                              most_overdue=OVERDUE, limit=2)
     assert rendered.subject == "Tổng hợp tình hình báo cáo CCHC tuần 15/03/2021 – 19/03/2021"
     text = rendered.text
-    assert "Kính gửi: Ông/Bà Trần Văn Bình, Lãnh đạo UBND huyện" in text
+    assert "Kính gửi: Lãnh đạo UBND huyện (Ông/Bà Trần Văn Bình)" in text
     assert "Báo cáo CCHC Quý I/2021 (hạn nộp Thứ Bảy, 13/03/2021, hết hạn nhận cuối ngày Thứ Hai, 15/03/2021)" in text
     assert "1) " in text if channel == "email" else "1. " in text
     assert text.index("Đông> Sơn") < text.index("Phòng Tư pháp")

@@ -51,7 +51,7 @@ def test_overdue_email_on_the_day_it_falls(org: App, db_cli: Cli) -> None:
     lines = out.splitlines()
     assert lines[0] == ("Tiêu đề: Quá hạn nộp Báo cáo CCHC Quý I/2021 – UBND xã An Bình – "
                         "quá hạn 1 ngày làm việc")
-    assert lines[2] == "Kính gửi: Ông/Bà Lê Quang Cường, Chủ tịch UBND xã An Bình"
+    assert lines[2] == "Kính gửi: Chủ tịch UBND xã An Bình (Ông/Bà Lê Quang Cường)"
     for fact in ("Đến hôm nay, Thứ Ba, 16/03/2021", "Kỳ báo cáo: Quý I/2021",
                  "Thời gian chốt số liệu: 15/12/2020 – 10/03/2021", "Hạn nộp theo văn bản: Thứ Bảy, 13/03/2021",
                  "Hết hạn nhận báo cáo: cuối ngày Thứ Hai, 15/03/2021", "Phụ lục 2A",
@@ -71,7 +71,7 @@ def test_a_monitor_office_is_told_its_3b_section_on_telegram(org: App, db_cli: C
     code, out, err = preview(db_cli, "--unit", "VHTT", "--obligation", "q1", "--stage", "notice",
                              "--channel", "telegram")
     assert code == 0 and err == ""
-    assert "Kính gửi: Ông/Bà Quách Thị Yến, Trưởng phòng Văn hóa và Thông tin" in out
+    assert "Kính gửi: Trưởng phòng Văn hóa và Thông tin (Ông/Bà Quách Thị Yến)" in out
     assert "Mục 7.1: Ứng dụng công nghệ thông tin trong hoạt động của đơn vị" in out
     assert "còn 5 ngày làm việc, kể cả hôm nay" in out
     code, markup, _ = preview(db_cli, "--unit", "VHTT", "--obligation", "q1", "--stage", "notice",
@@ -83,7 +83,7 @@ def test_the_annual_commune_report_gives_the_estimate_window(org: App, db_cli: C
     code, out, _ = preview(db_cli, "--unit", "XA_AN_BINH", "--obligation", "annual", "--stage", "reminder",
                            "--role", "focal")
     assert code == 0
-    assert "Kính gửi: Ông/Bà Lê Văn Danh, công chức đầu mối công tác CCHC của UBND xã An Bình" in out
+    assert "Kính gửi: Công chức đầu mối công tác CCHC của UBND xã An Bình (Ông/Bà Lê Văn Danh)" in out
     assert "Số liệu ước đạt (báo cáo riêng): 15/11/2021 – 14/12/2021" in out
     assert "Hạn nộp theo văn bản: Thứ Hai, 15/11/2021" in out
 
@@ -101,7 +101,7 @@ def test_html_part_escapes_a_hostile_unit_name(org: App, db_cli: Cli) -> None:
 def test_a_unit_without_a_head_on_record_gets_the_placeholder(org: App, db_cli: Cli) -> None:
     code, out, err = preview(db_cli, "--unit", "XA_MOI", "--obligation", "q1", "--stage", "reminder")
     assert code == 0
-    assert "Kính gửi: Ông/Bà Thủ trưởng đơn vị, UBND xã Mới" in out
+    assert "Kính gửi: Chủ tịch UBND xã Mới" in out
     assert "chưa có thủ trưởng đơn vị của đơn vị XA_MOI" in err
 
 
@@ -109,7 +109,7 @@ def test_leadership_reads_the_escalation_addressed_to_them(org: App, db_cli: Cli
     code, out, _ = preview(db_cli, "--unit", "XA_AN_BINH", "--obligation", "q1", "--stage", "escalated",
                            "--role", "leadership")
     assert code == 0
-    assert "Kính gửi: Ông/Bà Trần Văn Bình, Lãnh đạo UBND huyện" in out
+    assert "Kính gửi: Lãnh đạo UBND huyện (Ông/Bà Trần Văn Bình)" in out
     assert "Phòng Nội vụ kính báo cáo Lãnh đạo UBND huyện: UBND xã An Bình chưa gửi" in out
 
 

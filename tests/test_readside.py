@@ -81,7 +81,7 @@ def test_status_table_in_vietnamese(org: App, db_cli: Cli) -> None:
     result = db_cli("status", "--year", "2021", "--obligation", "q1", "--as-of", "18/03/2021")
     assert result.code == 0, result.err
     out = result.out
-    assert "Tình hình nộp báo cáo CCHC năm 2021. Tính đến hết thứ Năm, ngày 18/03/2021." in out
+    assert "Tình hình nộp báo cáo CCHC năm 2021. Tính đến hết Thứ Năm, ngày 18/03/2021." in out
     for header in ("Mã đơn vị", "Đơn vị", "Báo cáo", "Hạn nộp", "Hạn thực tế", "Tình trạng", "Ngày nhận", "Số ký hiệu"):
         assert header in out
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith(("XA_", "TT_", "P_"))}

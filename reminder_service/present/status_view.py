@@ -107,9 +107,8 @@ def to_csv(fields: Sequence[str], records: Sequence[dict[str, Any]]) -> str:
 
 
 def as_of_line(as_of: date) -> str:
-    name = weekday(as_of)
-    # Mid-sentence, Vietnamese writes "thứ Năm", "chủ nhật".
-    return f"Tính đến hết {name[0].lower()}{name[1:]}, ngày {dmy(as_of)}."
+    # One casing for weekdays everywhere ("Thứ Hai", "Chủ nhật"), as calendars/words.py writes them.
+    return f"Tính đến hết {weekday(as_of)}, ngày {dmy(as_of)}."
 
 
 def counts_line(rows: Sequence[StatusRow]) -> str:
