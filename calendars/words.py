@@ -12,6 +12,11 @@ WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "T
 NONE_MARK = "—"
 
 
+def number(value: int) -> str:
+    """A count as Vietnamese writes it: "." between thousands (1.434 ngày làm việc), "-" for negatives."""
+    return f"{value:,}".replace(",", ".")
+
+
 def dmy(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 

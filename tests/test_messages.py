@@ -7,7 +7,7 @@ overdue Tue 16/03, escalated Thu 18/03.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -16,6 +16,7 @@ import pytest
 
 from calendars.library import BUILTIN_DIRECTIVES, load_library
 from calendars.model import YearCalendar
+from calendars.words import number
 from calendars.workdays import WorkCalendar
 from reminder_service.messages.context import ReminderContext, dated_obligation, reminder_context
 from reminder_service.messages.render import (
@@ -389,3 +390,14 @@ def test_summary_helpers_count_status_rows_and_order_the_overdue() -> None:
     assert overdue_units(rows)[0].missing == "3B"
     assert digest_due(counts.values())
     assert not digest_due([counts_by_obligation([rows[0]])[0]])
+
+
+@pytest.mark.parametrize(("count", "written"), [(0, "0"), (999, "999"), (1434, "1.434"), (1234567, "1.234.567")])
+def test_counts_are_written_the_vietnamese_way(count: int, written: str) -> None:
+    assert number(count) == written
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_a_long_lateness_is_written_with_a_thousands_dot(channel: str) -> None:
+    rendered = render_reminder(replace(context("overdue"), working_days_overdue=1434), "overdue", channel)
+    assert "quá hạn 1.434 ngày làm việc" in rendered.text and "1434" not in rendered.text

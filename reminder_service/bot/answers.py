@@ -23,6 +23,7 @@ from calendars.workdays import WorkCalendar
 from reminder_service.config import StatusSettings
 from reminder_service.db.models import Obligation, Unit
 from reminder_service.messages.render import new_environment
+from reminder_service.present.dates import number
 from reminder_service.present.status_view import STATUS_LABELS, as_of_line, status_text
 from reminder_service.readside import Filters, StatusRow, known_codes, overdue_rows, status_rows
 from reminder_service.register.text import fold
@@ -103,7 +104,7 @@ class Group:
 @cache
 def _environment() -> jinja2.Environment:
     env = new_environment(autoescape=True)
-    env.filters.update(status_text=status_text)
+    env.filters.update(status_text=status_text, number=number)
     env.globals.update(owing=OWING, list_limit=LIST_LIMIT)
     return env
 

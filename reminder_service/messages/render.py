@@ -26,7 +26,7 @@ from reminder_service.messages.summary import (
     OverdueUnit,
     SkippedPerson,
 )
-from reminder_service.present.dates import dmy, range_text, weekday_dmy
+from reminder_service.present.dates import dmy, number, range_text, weekday_dmy
 
 Channel = Literal["email", "telegram"]
 CHANNELS: tuple[Channel, ...] = ("email", "telegram")
@@ -69,7 +69,7 @@ def new_environment(autoescape: bool) -> jinja2.Environment:
         # Templates ship with the package and never change under a running service.
         auto_reload=False,
     )
-    env.filters.update(dmy=dmy, weekday_dmy=weekday_dmy, range_text=range_text, oneline=oneline)
+    env.filters.update(dmy=dmy, weekday_dmy=weekday_dmy, range_text=range_text, oneline=oneline, number=number)
     return env
 
 

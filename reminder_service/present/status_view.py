@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from reminder_service.present.cells import csv_cell
-from reminder_service.present.dates import NONE_MARK, dmy, weekday
+from reminder_service.present.dates import NONE_MARK, dmy, number, weekday
 from reminder_service.present.table import render
 from reminder_service.readside import StatusRow, TimelinessRow
 from reminder_service.status import STATUS_CODES, Status, StatusCode
@@ -45,7 +45,7 @@ _BOM = "\ufeff"
 
 
 def status_text(status: Status) -> str:
-    days = status.working_days
+    days = None if status.working_days is None else number(status.working_days)
     if status.code == "submitted_late":
         return f"Nộp muộn {days} ngày làm việc"
     if status.code == "overdue":
@@ -140,7 +140,7 @@ def overdue_table(rows: Sequence[StatusRow], as_of: date) -> str:
         for r in rows
     ]
     units = len({r.unit for r in rows})
-    return f"{heading}\n\n{render(headers, body)}\n\n{len(rows)} báo cáo quá hạn của {units} đơn vị.\n"
+    return f"{heading}\n\n{render(headers, body)}\n\n{number(len(rows))} báo cáo quá hạn của {number(units)} đơn vị.\n"
 
 
 def timeliness_records(rows: Sequence[TimelinessRow]) -> list[dict[str, Any]]:

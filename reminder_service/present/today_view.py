@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from calendars.agenda import Standing
-from reminder_service.present.dates import range_text, weekday_dmy
+from reminder_service.present.dates import number, range_text, weekday_dmy
 
 # Beyond this many upcoming deadlines the list stops being a glance.
 UPCOMING_SHOWN = 6
@@ -21,10 +21,10 @@ def _line(item: Standing, kinds: Mapping[str, str]) -> str:
     nominal = weekday_dmy(o.nominal_deadline)
     when = f"hạn {nominal}" + (f", nhận đến hết {closes}" if o.rolled_forward else "")
     if item.phase == "upcoming":
-        return f"{head}: {when} (còn {item.working_days} ngày làm việc)"
+        return f"{head}: {when} (còn {number(item.working_days)} ngày làm việc)"
     if item.phase == "due_today":
         return f"{head}: {when} — hôm nay là ngày cuối nhận báo cáo"
-    return f"{head}: {when} (đã qua {item.working_days} ngày làm việc)"
+    return f"{head}: {when} (đã qua {number(item.working_days)} ngày làm việc)"
 
 
 def today_text(
