@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, MutableMapping
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -391,3 +392,22 @@ def test_a_reply_held_for_an_hour_or_refused_for_good_is_given_up_at_once_and_lo
         logged(logs, "bot_update_failed")
     assert [c.status for c in calls_to(bot_api, "sendMessage", RECEIVER)] == [429]
     assert [c.status for c in calls_to(bot_api, "sendMessage", HEAD_AN_BINH)] == [403]  # not tried again
+
+
+def test_last_years_report_recorded_and_seen_by_year_with_a_unit_name_of_several_words(
+        app: App, bot_api: FakeBotApi) -> None:
+    build_district(app)
+    with running_bot(app, bot_api, now=datetime(2022, 2, 10, 9, 0)) as talk:
+        # No quotes around "phu loc": the unit's name is the words before the period.
+        [ask] = talk.say(RECEIVER, "/danop phu loc q1 2021 21/BC-UBND 17/03/2021")
+        assert "UBND xã Phú Lộc" in ask and "21/BC-UBND" in ask
+        confirm = re.search(r'"(ok:[^"]+)"', json.dumps(talk.last_markup(RECEIVER)))
+        assert confirm is not None
+        talk.press(RECEIVER, confirm.group(1))
+        [this_year] = talk.say(RECEIVER, "/donvi phu loc")
+        [that_year] = talk.say(RECEIVER, "/donvi phu loc 2021")
+        [mine] = talk.say(HEAD_PHU_LOC, "/cuatoi 2021")
+    assert "21/BC-UBND" not in this_year
+    for answer in (that_year, mine):
+        assert "Báo cáo CCHC Quý I/2021" in plain(answer) and "21/BC-UBND" in plain(answer)
+        assert "nhận ngày 17/03/2021" in plain(answer)

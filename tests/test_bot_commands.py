@@ -19,9 +19,11 @@ from reminder_service.bot.periods import (
     OverdueArgs,
     StatusArgs,
     SubmittedArgs,
+    UnitArgs,
     parse_calendar,
     parse_day,
     parse_days,
+    parse_mine,
     parse_overdue,
     parse_status,
     parse_submitted,
@@ -262,11 +264,18 @@ def test_upcoming(text: str, expected: int) -> None:
 
 
 @pytest.mark.parametrize(("args", "expected"), [
-    (["XA01"], "XA01"), (["Xã", "Phú", "Lộc"], "Xã Phú Lộc"), (["Xã Phú  Lộc "], "Xã Phú Lộc"),
-    (["x" * 100], "x" * 100),
+    (["XA01"], UnitArgs("XA01", 2021)), (["Xã", "Phú", "Lộc"], UnitArgs("Xã Phú Lộc", 2021)),
+    (["Xã Phú  Lộc "], UnitArgs("Xã Phú Lộc", 2021)), (["x" * 100], UnitArgs("x" * 100, 2021)),
+    (["lam", "thuy", "2020"], UnitArgs("lam thuy", 2020)), (["XA01", "năm", "2020"], UnitArgs("XA01", 2020)),
+    (["XA01", "năm", "nay"], UnitArgs("XA01", 2021)), (["2020"], UnitArgs("2020", 2021)),
 ])
-def test_unit(args: list[str], expected: str) -> None:
-    assert parse_unit(args) == expected
+def test_unit(args: list[str], expected: UnitArgs) -> None:
+    assert parse_unit(args, TODAY) == expected
+
+
+@pytest.mark.parametrize(("args", "expected"), [([], 2021), (["2020"], 2020), (["năm", "2020"], 2020)])
+def test_mine(args: list[str], expected: int) -> None:
+    assert parse_mine(args, TODAY) == expected
 
 
 @pytest.mark.parametrize(("text", "expected"), [("", 2021), ("2022", 2022), ("năm 2022", 2022), ("năm nay", 2021)])
@@ -306,6 +315,11 @@ MARCH_12 = date(2021, 3, 12)
     (["Xã Phú Lộc", "q1", "15"], _sub("q1", doc_no="15", unit="Xã Phú Lộc")),
     (["XA01", "adhoc10", "Số 7/BC"], _sub("adhoc10", doc_no="Số 7/BC")),
     (["XA01", "bổ", "sung"], _sub("supplement")),
+    # Unit names of several words need no quotes, even when a word of the name is also a period's.
+    (["lam", "thuy", "q1", "21/BC-UBND", "17/03/2021"],
+     _sub("q1", doc_no="21/BC-UBND", received=date(2021, 3, 17), unit="lam thuy")),
+    (["Xã", "Phú", "Lộc", "q1"], _sub("q1", unit="Xã Phú Lộc")),
+    (["xã", "Năm", "Căn", "q1", "15/BC"], _sub("q1", doc_no="15/BC", unit="xã Năm Căn")),
 ])
 def test_submitted(args: list[str], expected: SubmittedArgs) -> None:
     assert parse_submitted(args, CODES, TODAY) == expected
@@ -317,7 +331,7 @@ DANOP_USAGE = "Cách dùng: /danop <đơn vị> <kỳ> [năm] [số ký hiệu] 
 @pytest.mark.parametrize(("args", "problem"), [
     ([], "Cần ghi đơn vị và kỳ báo cáo."),
     (["XA01"], "Cần ghi đơn vị và kỳ báo cáo."),
-    (["Xã", "Phú", "Lộc", "q1"], "Không nhận ra kỳ báo cáo ở “Phú Lộc q1”."),
+    (["Xã", "Phú", "Lộc"], "Không nhận ra kỳ báo cáo ở “Phú Lộc”."),
     (["XA01", "q2"], "Không có kỳ báo cáo “q2”."),
     (["XA01", "q1", "31/02/2021"], "Không có ngày 31/02/2021: tháng 2 năm 2021 chỉ có 28 ngày."),
     (["XA01", "q1", "22/03/2021"], "Ngày nhận 22/03/2021 chưa đến (hôm nay là 20/03/2021)."),
@@ -342,7 +356,8 @@ PARSERS: dict[str, Parser] = {
     "overdue": lambda args: parse_overdue(args, CODES),
     "status": lambda args: parse_status(args, CODES, TODAY),
     "upcoming": parse_upcoming,
-    "unit": parse_unit,
+    "unit": lambda args: parse_unit(args, TODAY),
+    "mine": lambda args: parse_mine(args, TODAY),
     "submitted": lambda args: parse_submitted(args, CODES, TODAY),
     "calendar": lambda args: parse_calendar(args, TODAY),
 }
@@ -510,7 +525,8 @@ def test_any_arguments(args: list[str], word: str, day: date) -> None:
         lambda: parse_overdue(args, SEED),
         lambda: parse_status(args, CODES, day),
         lambda: parse_upcoming(args),
-        lambda: parse_unit(args),
+        lambda: parse_unit(args, day),
+        lambda: parse_mine(args, day),
         lambda: parse_calendar(args, day),
         lambda: parse_submitted(args, CODES, day),
         lambda: parse_status(args, SEED, day),

@@ -40,7 +40,7 @@ MATCHES = "matches"
 # Buttons beside a list, at most this many a page: a longer keyboard pushes the conversation off the screen.
 CHOICES_PER_PAGE = 10
 _PAGE_DATA = re.compile(r"pg:([A-Za-z0-9_-]{8,32}):([0-9]{1,4})")
-_UNIT_DATA = re.compile(r"u:([1-9][0-9]{0,17})")
+_UNIT_DATA = re.compile(r"u:([1-9][0-9]{0,17})(?::([0-9]{4}))?")
 
 
 def build(app: App, session: Session, caller: Caller, kind: str, params: dict[str, Any], today: date) -> Answer:
@@ -76,9 +76,10 @@ def page_buttons(token: str, page: int, pages: int) -> Buttons:
     return (tuple(row),) if row else ()
 
 
-def unit_choices(matches: Sequence[UnitMatch]) -> tuple[tuple[str, str], ...]:
-    """A button that opens each unit matched, in the order of ``unit_matches_answer``'s lines."""
-    return tuple((f"{m.code} – {m.name}"[:60], unit_button(m.id)) for m in matches)
+def unit_choices(matches: Sequence[UnitMatch], year: int | None = None) -> tuple[tuple[str, str], ...]:
+    """A button that opens each unit matched (for ``year``, this year when None), in the order of
+    ``unit_matches_answer``'s lines."""
+    return tuple((f"{m.code} – {m.name}"[:60], unit_button(m.id, year)) for m in matches)
 
 
 def _buttons(shown: Page, token: str | None, choices: Sequence[tuple[str, str]]) -> Buttons:
@@ -115,19 +116,23 @@ def turn_page(app: App, session: Session, caller: Caller, token: str, page: int,
     if not isinstance(params, dict):
         return None
     if kind == MATCHES:
-        query = str(params.get("query", ""))
+        query, year = str(params.get("query", "")), params.get("year")
         matches = find_units(session, query, caller.scope)
-        answer, choices = unit_matches_answer(query, matches), unit_choices(matches)
+        answer = unit_matches_answer(query, matches)
+        choices = unit_choices(matches, year if isinstance(year, int) else None)
     else:
         answer, choices = build(app, session, caller, kind, params, local.date()), ()
     shown = paginate(answer.header, answer.lines, page)
     return Reply(shown.text, _buttons(shown, token, choices))
 
 
-def unit_button(unit_id: int) -> str:
-    return f"{UNIT}:{unit_id}"
+def unit_button(unit_id: int, year: int | None = None) -> str:
+    return f"{UNIT}:{unit_id}" if year is None else f"{UNIT}:{unit_id}:{year}"
 
 
-def parse_unit_button(data: str) -> int | None:
+def parse_unit_button(data: str) -> tuple[int, int | None] | None:
+    """(unit id, year or None for this year) from a unit button's data."""
     match = _UNIT_DATA.fullmatch(data)
-    return int(match.group(1)) if match else None
+    if match is None:
+        return None
+    return int(match.group(1)), (int(match.group(2)) if match.group(2) else None)

@@ -50,6 +50,12 @@ class OverdueArgs:
 
 
 @dataclass(frozen=True)
+class UnitArgs:
+    query: str
+    year: int
+
+
+@dataclass(frozen=True)
 class StatusArgs:
     obligation: str | None
     year: int
@@ -206,14 +212,34 @@ def parse_upcoming(args: Sequence[str]) -> int:
         raise _with_usage("upcoming", exc) from None
 
 
-def parse_unit(args: Sequence[str]) -> str:
-    """``/donvi <mã hoặc tên>``: the words to look the unit up by."""
-    text = " ".join(" ".join(args).split())
+def parse_unit(args: Sequence[str], today: date) -> UnitArgs:
+    """``/donvi <mã hoặc tên> [năm]``: the words to look the unit up by, and the year (this year when
+    not given; "năm 2021" or "2021" at the end)."""
+    words = _join_this_year(args)
+    year: int | None = None
+    if len(words) > 1 and _is_year(words[-1]):
+        try:
+            year = parse_year(words.pop(), today)
+        except CommandError as exc:
+            raise _with_usage("unit", exc) from None
+        if len(words) > 1 and compact(words[-1]) == "nam":
+            words.pop()
+    text = " ".join(" ".join(words).split())
     if not text:
         raise usage_error("unit", "Cần ghi mã hoặc tên đơn vị.")
     if len(text) > MAX_UNIT_TEXT:
         raise usage_error("unit", f"Mã hoặc tên đơn vị dài quá {MAX_UNIT_TEXT} ký tự.")
-    return text
+    return UnitArgs(text, year if year is not None else today.year)
+
+
+def parse_mine(args: Sequence[str], today: date) -> int:
+    """``/cuatoi [năm]``, this year when not given."""
+    if not args:
+        return today.year
+    try:
+        return parse_year(" ".join(args), today)
+    except CommandError as exc:
+        raise _with_usage("mine", exc) from None
 
 
 def parse_calendar(args: Sequence[str], today: date) -> int:
@@ -239,15 +265,25 @@ def parse_submitted(args: Sequence[str], codes: Collection[str], today: date) ->
 def _submitted(args: Sequence[str], codes: Collection[str], today: date) -> SubmittedArgs:
     if len(args) < 2:
         raise CommandError("Cần ghi đơn vị và kỳ báo cáo.")
-    unit = " ".join(args[0].split())
+    # A unit's name may be several words without quotes ("lam thuy q1 …"): the unit is the shortest
+    # run of leading words after which the rest reads as a whole /danop; quotes still make one word.
+    first_problem: CommandError | None = None
+    for split in range(1, len(args)):
+        try:
+            return _submitted_after(" ".join(" ".join(args[:split]).split()), list(args[split:]), codes, today)
+        except CommandError as exc:
+            first_problem = first_problem or exc
+    assert first_problem is not None
+    raise first_problem
+
+
+def _submitted_after(unit: str, tail: list[str], codes: Collection[str], today: date) -> SubmittedArgs:
     if len(unit) > MAX_UNIT_TEXT:
         raise CommandError(f"Mã hoặc tên đơn vị dài quá {MAX_UNIT_TEXT} ký tự.")
-    tail = list(args[1:])
     taken, obligation, year_text = _leading_period(tail, codes)
     if obligation is None:
         raise CommandError(f"Không nhận ra kỳ báo cáo ở “{echo(' '.join(tail))}”. Các kỳ: "
-                           f"{', '.join(period_names(codes)) or 'chưa có'}. Nếu tên đơn vị có dấu cách, "
-                           "đặt tên trong ngoặc kép, ví dụ: \"Xã Phú Lộc\".")
+                           f"{', '.join(period_names(codes)) or 'chưa có'}.")
     year = parse_year(year_text, today) if year_text is not None else None
     doc_no: str | None = None
     received: date | None = None

@@ -30,11 +30,12 @@ def on_callback(app: App, session: Session, chat: ChatRef, caller: Caller, data:
     if page is not None:
         shown = answering.turn_page(app, session, caller, page[0], page[1], now)
         return CallbackOutcome(edit=shown) if shown else CallbackOutcome(notice=STALE)
-    unit_id = answering.parse_unit_button(data)
-    if unit_id is not None:
+    pressed = answering.parse_unit_button(data)
+    if pressed is not None:
+        unit_id, year = pressed
         if not caller.may("unit") or not caller.sees_unit(unit_id):
             return CallbackOutcome(notice=NOT_YOURS)
-        params = {"unit_id": unit_id, "year": wall(now).year}
+        params = {"unit_id": unit_id, "year": year or wall(now).year}
         answer = answering.build(app, session, caller, "unit", params, wall(now).date())
         return CallbackOutcome(replies=tuple(answering.paged(session, chat, caller, "unit", params, answer, now)))
     decision = recording.parse_decision(data)

@@ -28,6 +28,7 @@ from reminder_service.bot.linking import (
 )
 from reminder_service.bot.periods import (
     parse_calendar,
+    parse_mine,
     parse_overdue,
     parse_status,
     parse_unit,
@@ -152,11 +153,13 @@ class Router:
         if command == "upcoming":
             return self._show(session, chat, caller, "upcoming", {"days": parse_upcoming(args)}, now)
         if command == "unit":
-            return self._unit(session, chat, caller, parse_unit(args), now)
+            unit = parse_unit(args, today)
+            return self._unit(session, chat, caller, unit.query, unit.year, now)
         if command == "mine":
+            year = parse_mine(args, today)
             if caller.unit_id is None:
                 return [Reply("Ông/bà không thuộc đơn vị báo cáo nào. Gõ " + HELP + " để xem các lệnh dùng được.")]
-            return self._show(session, chat, caller, "unit", {"unit_id": caller.unit_id, "year": today.year}, now)
+            return self._show(session, chat, caller, "unit", {"unit_id": caller.unit_id, "year": year}, now)
         if command == "submitted":
             return [recording.propose(self.app, session, chat, caller, args, now)]
         if command == "undo":
@@ -170,12 +173,16 @@ class Router:
         answer = answering.build(self.app, session, caller, kind, params, wall(now).date())
         return answering.paged(session, chat, caller, kind, params, answer, now)
 
-    def _unit(self, session: Session, chat: ChatRef, caller: Caller, query: str, now: datetime) -> list[Reply]:
+    def _unit(self, session: Session, chat: ChatRef, caller: Caller, query: str, year: int,
+              now: datetime) -> list[Reply]:
         matches = find_units(session, query, caller.scope)
         if len(matches) == 1:
-            return self._show(session, chat, caller, "unit", {"unit_id": matches[0].id, "year": wall(now).year}, now)
-        return answering.paged(session, chat, caller, answering.MATCHES, {"query": query},
-                               unit_matches_answer(query, matches), now, answering.unit_choices(matches))
+            return self._show(session, chat, caller, "unit", {"unit_id": matches[0].id, "year": year}, now)
+        # The year travels in the buttons only when it is not this year's: a list shown in December
+        # and pressed in January still opens the year the person is in.
+        shown_year = None if year == wall(now).year else year
+        return answering.paged(session, chat, caller, answering.MATCHES, {"query": query, "year": shown_year},
+                               unit_matches_answer(query, matches), now, answering.unit_choices(matches, shown_year))
 
     def _start(self, session: Session, chat: ChatRef, caller: Caller | None, invocation: Invocation,
                now: datetime) -> Reply:
