@@ -411,3 +411,13 @@ def test_last_years_report_recorded_and_seen_by_year_with_a_unit_name_of_several
     for answer in (that_year, mine):
         assert "Báo cáo CCHC Quý I/2021" in plain(answer) and "21/BC-UBND" in plain(answer)
         assert "nhận ngày 17/03/2021" in plain(answer)
+
+
+def test_a_unit_head_asking_about_another_unit_is_told_why_not(talk: Talk) -> None:
+    [other] = talk.say(HEAD_AN_BINH, "/donvi phu loc")
+    assert "chỉ xem được tình hình nộp báo cáo của đơn vị mình" in other and "/cuatoi" in other
+    assert "Không tìm thấy" not in other and "Phạm Văn Lộc" not in other
+    [nowhere] = talk.say(HEAD_AN_BINH, "/donvi xa khong co")
+    assert "Không tìm thấy" in nowhere
+    [own] = talk.say(HEAD_AN_BINH, "/donvi an binh")
+    assert "UBND xã An Bình" in plain(own)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from reminder_service.app import App
 from reminder_service.audit import Actor
+from reminder_service.bot.access import PERMITTED, UNIT_ROLES
 from reminder_service.bot.answers import (
     Answer,
     Scope,
@@ -39,6 +40,7 @@ from reminder_service.bot.answers import (
     upcoming_answer,
 )
 from reminder_service.bot.answers_calendar import calendar_answer, help_answer
+from reminder_service.bot.commands import BY_KEY
 from reminder_service.db.models import Person, Unit
 from reminder_service.messages.render import telegram_plain
 from reminder_service.obligations import sync_obligations
@@ -523,7 +525,7 @@ def test_help_for_the_receiver_and_leadership() -> None:
     assert commands_in(receiver) == {*READ, *RECORD}
     assert receiver.lines[0] == ("• <b>/quahan [kỳ báo cáo]</b> – các đơn vị quá hạn nộp báo cáo, số ngày làm việc "
                                  "quá hạn và thủ trưởng đơn vị; ví dụ /quahan quý I.")
-    assert "• <b>/donvi &lt;mã hoặc tên đơn vị&gt;</b>" in "\n".join(receiver.lines)
+    assert "• <b>/donvi &lt;mã hoặc tên đơn vị&gt; [năm]</b>" in "\n".join(receiver.lines)
     assert ("• <b>/danop &lt;đơn vị&gt; &lt;kỳ báo cáo&gt; [năm] [số ký hiệu] [ngày nhận]</b> – ghi nhận đơn vị "
             "đã nộp báo cáo.") in receiver.lines
     assert "Đã gửi" not in text_of(receiver)
@@ -537,10 +539,17 @@ def test_help_for_the_receiver_and_leadership() -> None:
 @pytest.mark.parametrize("role", ["unit_head", "focal"])
 def test_help_for_a_unit(role: str) -> None:
     answer = help_answer(role)
-    assert commands_in(answer) == {"/cuatoi", "/sapden", "/lich", "/trogiup"}
+    assert commands_in(answer) == {"/cuatoi", "/quahan", "/tinhhinh", "/sapden", "/donvi", "/lich", "/trogiup"}
     assert answer.lines[-1].startswith("• Nút <b>“Đã gửi”</b> dưới mỗi tin nhắc hạn")
     assert "chỉ cho xem báo cáo của đơn vị mình" in answer.header
     assert_telegram_html(answer)
+
+
+@pytest.mark.parametrize("role", ["receiver", "leadership", "unit_head", "focal"])
+def test_help_lists_exactly_the_commands_the_role_may_use(role: str) -> None:
+    # /start is how anyone begins; /cuatoi is for people of a unit only (the receiver has none).
+    usable = PERMITTED[role] - {"start"} - ({"mine"} if role not in UNIT_ROLES else set())
+    assert commands_in(help_answer(role)) == {f"/{BY_KEY[key].name}" for key in usable}
 
 
 @pytest.mark.parametrize("role", [None, "admin", ""])

@@ -278,7 +278,9 @@ def test_replies_are_formal_vietnamese(people: App) -> None:
     assert replies["group"] == "Vui lòng gửi mã trong cuộc trò chuyện riêng với bot."
     assert "đề nghị Phòng Nội vụ cấp mã mới" in link_reply(type(linked)("expired"))
     assert "đề nghị Sở Nội vụ cấp mã mới" in link_reply(type(linked)("expired"), office="Sở Nội vụ")
-    assert link_reply(type(linked)("throttled")) == "Bạn đã thử quá nhiều lần, vui lòng thử lại sau 15 phút."
+    assert link_reply(type(linked)("throttled")) == (
+        "Tài khoản này đã gửi mã không đúng nhiều lần liên tiếp. Đề nghị ông/bà chờ 15 phút rồi gửi lại mã, "
+        "hoặc liên hệ Phòng Nội vụ để được hỗ trợ.")
 
 
 # --- groups ---------------------------------------------------------------------------------------

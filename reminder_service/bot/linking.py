@@ -317,5 +317,6 @@ def link_reply(result: LinkResult, office: str = "Phòng Nội vụ") -> str:
         return (f"Mã này đã được sử dụng; mỗi mã chỉ dùng được một lần. Nếu cần liên kết lại, đề nghị {office} "
                 "cấp mã mới.")
     if result.outcome == "throttled":
-        return f"Bạn đã thử quá nhiều lần, vui lòng thử lại sau {THROTTLE_WINDOW.seconds // 60} phút."
+        return ("Tài khoản này đã gửi mã không đúng nhiều lần liên tiếp. Đề nghị ông/bà chờ "
+                f"{THROTTLE_WINDOW.seconds // 60} phút rồi gửi lại mã, hoặc liên hệ {office} để được hỗ trợ.")
     return "Vui lòng gửi mã trong cuộc trò chuyện riêng với bot."

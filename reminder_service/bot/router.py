@@ -18,7 +18,7 @@ from reminder_service import audit
 from reminder_service.app import App
 from reminder_service.bot import answering, recording
 from reminder_service.bot.access import Caller, group_open, identify
-from reminder_service.bot.answers import find_units, unit_matches_answer
+from reminder_service.bot.answers import Scope, find_units, unit_matches_answer
 from reminder_service.bot.commands import HELP, CommandError, Invocation, parse_invocation
 from reminder_service.bot.linking import (
     link_reply,
@@ -47,6 +47,8 @@ NOT_LINKED = ("Tài khoản Telegram này chưa được liên kết với hệ 
 GROUP_NOT_REGISTERED = ("Nhóm này chưa được đăng ký với bot. Cán bộ {office} gửi /dangky trong nhóm để đăng ký; "
                         "sau đó các thành viên đã liên kết tài khoản dùng được các lệnh.")
 NOT_PERMITTED = "Lệnh /{name} không thuộc quyền của ông/bà. Gõ " + HELP + " để xem các lệnh ông/bà dùng được."
+OTHER_UNIT = ("Ông/bà chỉ xem được tình hình nộp báo cáo của đơn vị mình: gõ /cuatoi. Tình hình của đơn vị khác "
+              "do {office} và Lãnh đạo theo dõi. Gõ {help} để xem các lệnh ông/bà dùng được.")
 NOT_A_COMMAND = "Bot nhận các lệnh bắt đầu bằng dấu “/”. Gõ " + HELP + " để xem các lệnh."
 
 
@@ -176,6 +178,9 @@ class Router:
     def _unit(self, session: Session, chat: ChatRef, caller: Caller, query: str, year: int,
               now: datetime) -> list[Reply]:
         matches = find_units(session, query, caller.scope)
+        if not matches and caller.scope.unit_ids is not None and find_units(session, query, Scope.everything()):
+            # The unit exists but is not theirs: "not found" would be untrue.
+            return [Reply(OTHER_UNIT.format(office=html.escape(self.office), help=HELP))]
         if len(matches) == 1:
             return self._show(session, chat, caller, "unit", {"unit_id": matches[0].id, "year": year}, now)
         # The year travels in the buttons only when it is not this year's: a list shown in December
