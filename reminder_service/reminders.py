@@ -6,15 +6,15 @@ The reconcile tick calls ``TemplateRenderer.for_decisions`` once per tick; rende
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from calendars.model import YearCalendar
 from calendars.workdays import WorkCalendar
-from reminder_service.db.models import Obligation, Submission, Unit
+from reminder_service.db.models import LadderStep, Obligation, Submission, Unit
 from reminder_service.escalation.decide import Decision, Delivery
 from reminder_service.messages.context import reminder_context
 from reminder_service.messages.render import render_reminder
@@ -33,6 +33,9 @@ class TemplateRenderer:
         ids = sorted({d.obligation_id for d in decisions})
         rows: dict[int, tuple[Obligation, Unit]] = {}
         missing: dict[int, str | None] = {}
+        # (obligation, series, stage) -> rungs of it actually sent before: "Đôn đốc lần N" counts messages
+        # the unit received, not rungs skipped while the service was down.
+        sent_before: dict[tuple[int, str, str], int] = {}
         # Chunks keep the IN list under every database's parameter limit on a busy deadline day.
         for start in range(0, len(ids), 5000):
             chunk = ids[start:start + 5000]
@@ -46,6 +49,12 @@ class TemplateRenderer:
                 .order_by(Submission.marked_at)
             ):
                 missing[oid] = what
+            for oid, series, stage, count in session.execute(
+                select(LadderStep.obligation_id, LadderStep.series, LadderStep.stage, func.count())
+                .where(LadderStep.obligation_id.in_(chunk), LadderStep.outcome == "sent")
+                .group_by(LadderStep.obligation_id, LadderStep.series, LadderStep.stage)
+            ):
+                sent_before[(oid, series, stage)] = int(count)
 
         def render(decision: Decision, delivery: Delivery) -> Rendered:
             obligation, unit = rows[decision.obligation_id]
@@ -54,6 +63,9 @@ class TemplateRenderer:
                 office_name=self.office_name, today=self.today, workdays=self.workdays,
                 role=delivery.recipient.role, missing=missing.get(decision.obligation_id),
             )
+            context = replace(context, leadership_informed=decision.leadership_informed,
+                              reminder_round=sent_before.get(
+                                  (decision.obligation_id, decision.series, decision.rung.stage), 0) + 1)
             done = render_reminder(context, decision.stage.template_name, delivery.channel)
             return Rendered(done.subject, done.text, done.html)
 

@@ -1,28 +1,43 @@
-"""The receiver's daily digest and leadership's weekly summary, written to the outbox like reminders.
+"""The receiver's daily digest, leadership's day roll-up and weekly summary, written to the outbox like
+reminders.
 
 Each is unique per (day or ISO week, person, channel) through its dedupe key, so however many ticks
-run, and however many instances, each person gets one digest a day and one summary a week.
+run, and however many instances, each person gets one digest a day, one roll-up a day and one summary a
+week. The roll-up lists the units escalated that day (the ladder rungs decided today whose
+office deliveries the decision rolled up): leadership gets it as one message, the receiver inside the
+digest. Rungs are decided at the day's first tick in office hours, so the roll-up written at that tick
+holds them all; a rung decided later the same day (a report un-recorded at noon) is in the next digest's
+overdue list, and leadership hears of it at its next rung.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from calendars.workdays import WorkCalendar
 from reminder_service.clock import wall
-from reminder_service.db.models import DeliveryAttempt, Obligation, OutboxMessage, Person, Unit, table_of
+from reminder_service.db.models import (
+    DeliveryAttempt,
+    LadderStep,
+    Obligation,
+    OutboxMessage,
+    Person,
+    Unit,
+    table_of,
+)
 from reminder_service.escalation.decide import Held, Recipient, in_send_window
-from reminder_service.escalation.policy import Policy
-from reminder_service.messages.render import Rendered, render_digest, render_weekly
+from reminder_service.escalation.policy import ROLLUP_ROLES, ROLLUP_STAGES, Policy
+from reminder_service.messages.render import Rendered, render_digest, render_rollup, render_weekly
 from reminder_service.messages.summary import (
     DeliveryFailure,
+    EscalatedUnit,
     HeldStage,
     IntakeState,
     SkippedPerson,
@@ -30,7 +45,7 @@ from reminder_service.messages.summary import (
     digest_due,
     overdue_units,
 )
-from reminder_service.readside import Filters, status_rows
+from reminder_service.readside import Filters, StatusRow, status_rows
 
 # Failures and skipped people are reported for this long, so a Monday digest covers the weekend.
 LOOKBACK = timedelta(days=7)
@@ -40,6 +55,7 @@ LOOKBACK = timedelta(days=7)
 class SummaryReport:
     digests: int
     weekly: int
+    rollups: int = 0
 
 
 def first_working_day_of_week(day: date, workdays: WorkCalendar) -> date:
@@ -92,6 +108,34 @@ def _held(session: Session, held: Sequence[Held]) -> tuple[HeldStage, ...]:
     return tuple(HeldStage(*names.get(h.obligation_id, ("—", "—")), h.stage, h.due_on) for h in held)
 
 
+def _escalated_today(session: Session, today: date, rows: Sequence[StatusRow], policy: Policy,
+                     role: str) -> list[EscalatedUnit]:
+    """The units escalated today that ``role`` hears of, most overdue first."""
+    stages = [s.name for s in (*policy.stages, *policy.incomplete_stages)
+              if s.name in ROLLUP_STAGES and role in s.roles]
+    if not stages:
+        return []
+    start = datetime.combine(today, time())
+    chased = session.execute(
+        select(LadderStep.obligation_id, LadderStep.stage)
+        .where(LadderStep.stage.in_(stages), LadderStep.outcome == "sent", LadderStep.decided_at >= start,
+               LadderStep.decided_at < start + timedelta(days=1))
+        .order_by(LadderStep.obligation_id)
+    ).all()
+    if not chased:
+        return []
+    ids = sorted({oid for oid, _ in chased})
+    times = dict(session.execute(
+        select(LadderStep.obligation_id, func.count()).where(LadderStep.obligation_id.in_(ids[:5000]),
+                                                            LadderStep.outcome == "sent")
+        .group_by(LadderStep.obligation_id)).all())
+    by_id = {row.obligation_id: row for row in rows}
+    found = [EscalatedUnit(row.unit_name, row.title, stage, row.status.working_days or 0, int(times.get(oid, 0)),
+                           row.unit_head)
+             for oid, stage in chased if (row := by_id.get(oid)) is not None and row.status.needs_chasing]
+    return sorted(found, key=lambda u: (-u.working_days, u.unit_name, u.title))
+
+
 def _message(key: str, recipient: Recipient, channel: str, stage: str, text: Rendered, stamp: datetime
              ) -> dict[str, Any]:
     address = recipient.address(channel)
@@ -126,17 +170,32 @@ def write_summaries(session: Session, *, recipients: Sequence[Recipient], policy
         return SummaryReport(0, 0)
     receivers = [r for r in recipients if r.role in policy.digest_roles]
     leaders = [r for r in recipients if r.role in policy.weekly_roles]
+    # The office people who hear of late units in the roll-up message (the digest's readers in the digest).
+    rolled = [r for r in recipients if r.role in ROLLUP_ROLES and r.role not in policy.digest_roles]
     stamp = local
     week_start = first_working_day_of_week(today, workdays)
     wanted_digest = [f"digest:{today.isoformat()}:{r.person_id}:{c}" for r in receivers for c in r.channels]
     iso = today.isocalendar()
     wanted_weekly = ([f"weekly:{iso.year}-W{iso.week:02d}:{r.person_id}:{c}" for r in leaders for c in r.channels]
                      if today == week_start else [])
-    wanted = wanted_digest + wanted_weekly
+    wanted_rollup = [f"rollup:{today.isoformat()}:{r.person_id}:{c}" for r in rolled for c in r.channels]
+    wanted = wanted_digest + wanted_weekly + wanted_rollup
     if not wanted or set(session.scalars(select(OutboxMessage.dedupe_key)
                                          .where(OutboxMessage.dedupe_key.in_(wanted)))) == set(wanted):
         return SummaryReport(0, 0)
     rows = status_rows(session, Filters(as_of=today), workdays, due_soon)
+    leadership_unreachable = not any(r.role == "leadership" and any(r.address(c) for c in r.channels)
+                                     for r in recipients)
+    rollups: list[dict[str, Any]] = []
+    for recipient in rolled:
+        escalated = _escalated_today(session, today, rows, policy, recipient.role)
+        if not escalated:
+            continue
+        for channel in recipient.channels:
+            text = render_rollup(channel, office_name=office_name, issuer=issuer, today=today,
+                                 recipient_name=recipient.name, escalated=escalated)
+            rollups.append(_message(f"rollup:{today.isoformat()}:{recipient.person_id}:{channel}", recipient,
+                                    channel, "rollup", text, stamp))
     counts = counts_by_obligation(r for r in rows if r.year >= today.year - 1)
     late = overdue_units(rows)
     digests: list[dict[str, Any]] = []
@@ -145,9 +204,11 @@ def write_summaries(session: Session, *, recipients: Sequence[Recipient], policy
         failures, skipped = _failures(session, since), _skipped(session, since)
         state = intake if intake is None else IntakeState(intake.watched, intake.last_import, _held(session, held))
         for recipient in receivers:
+            escalated = _escalated_today(session, today, rows, policy, recipient.role)
             for channel in recipient.channels:
                 text = render_digest(channel, office_name=office_name, today=today, recipient_name=recipient.name,
-                                     counts=counts, overdue=late, failures=failures, skipped=skipped, intake=state)
+                                     counts=counts, overdue=late, failures=failures, skipped=skipped, intake=state,
+                                     escalated=escalated, leadership_unreachable=leadership_unreachable)
                 digests.append(_message(f"digest:{today.isoformat()}:{recipient.person_id}:{channel}", recipient,
                                         channel, "digest", text, stamp))
     weekly: list[dict[str, Any]] = []
@@ -164,4 +225,4 @@ def write_summaries(session: Session, *, recipients: Sequence[Recipient], policy
                                      most_overdue=week_late)
                 weekly.append(_message(f"weekly:{iso.year}-W{iso.week:02d}:{recipient.person_id}:{channel}",
                                        recipient, channel, "weekly", text, stamp))
-    return SummaryReport(_insert_new(session, digests), _insert_new(session, weekly))
+    return SummaryReport(_insert_new(session, digests), _insert_new(session, weekly), _insert_new(session, rollups))

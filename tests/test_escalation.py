@@ -72,9 +72,12 @@ def test_audiences_and_channels_follow_the_stage() -> None:
     }
     (escalated,) = decide([case("overdue")], BY_UNIT, EVERYONE, POLICY, frozenset(), at(date(2021, 3, 18)),
                           WORKDAYS).decisions
-    assert {(d.recipient.role, d.channel) for d in escalated.deliveries} == {
-        ("unit_head", "telegram"), ("unit_head", "email"), ("receiver", "email"), ("leadership", "telegram"),
-    }
+    # The unit head is messaged; the office's own people hear of it in the day's roll-up.
+    assert {(d.recipient.role, d.channel) for d in escalated.deliveries} == {("unit_head", "telegram"),
+                                                                            ("unit_head", "email")}
+    assert {(d.recipient.role, d.channel) for d in escalated.rolled_up} == {("receiver", "email"),
+                                                                           ("leadership", "telegram")}
+    assert escalated.leadership_informed
 
 
 def test_after_downtime_only_the_latest_rung_goes_out_the_rest_are_superseded() -> None:

@@ -179,6 +179,30 @@ def test_every_stage_states_what_when_and_how(stage: str, channel: str) -> None:
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
+def test_escalation_says_leadership_was_told_only_when_it_was(channel: str) -> None:
+    def escalated(role: str, informed: bool, person: Person | None = HEAD) -> Any:
+        ctx = replace(context("escalated", person=person, role=role), leadership_informed=informed,
+                      reminder_round=2)
+        return render_reminder(ctx, "escalated", channel)
+
+    told, untold = escalated("unit_head", True), escalated("unit_head", False)
+    assert "Phòng Nội vụ đã báo cáo Lãnh đạo UBND huyện" in told.text
+    assert "báo cáo Lãnh đạo" not in untold.text and "Lãnh đạo UBND huyện" not in untold.text
+    for unit_message in (told, untold):
+        if channel == "email":
+            assert unit_message.subject == ("Đôn đốc lần 2: Báo cáo CCHC Quý I/2021 – UBND xã An Bình chưa nộp – "
+                                            "quá hạn 3 ngày làm việc")
+        else:
+            assert unit_message.text.startswith("ĐÔN ĐỐC LẦN 2: BÁO CÁO ĐÃ QUÁ HẠN")
+    receiver = Person("Nguyễn Thị Thanh", "receiver")
+    assert "đã được báo cáo Lãnh đạo UBND huyện" in escalated("receiver", True, receiver).text
+    assert "chưa được báo cáo Lãnh đạo UBND huyện" in escalated("receiver", False, receiver).text
+    leader = escalated("leadership", True, Person("Trần Văn Bình", "leadership"))
+    assert "kính báo cáo Lãnh đạo UBND huyện" in leader.text
+    assert channel != "email" or leader.subject.startswith("Báo cáo lãnh đạo:")
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
 def test_the_tone_escalates_stage_by_stage(channel: str) -> None:
     def text(stage: str, **kwargs: Any) -> str:
         return render_reminder(context(stage, **kwargs), stage, channel).text
@@ -190,7 +214,7 @@ def test_the_tone_escalates_stage_by_stage(channel: str) -> None:
     assert "quá hạn 1 ngày làm việc" in overdue and "khẩn trương" in overdue
     assert "quá hạn" not in text("notice")
     escalated = text("escalated")
-    assert "quá hạn 3 ngày làm việc" in escalated and "báo cáo Lãnh đạo UBND huyện" in escalated
+    assert "quá hạn 3 ngày làm việc" in escalated and "báo cáo Lãnh đạo" not in escalated
     leader = text("escalated", person=Person("Trần Văn Bình", "leadership"))
     assert "Kính gửi: Lãnh đạo UBND huyện (Ông/Bà Trần Văn Bình)" in leader
     assert "kính báo cáo Lãnh đạo UBND huyện" in leader

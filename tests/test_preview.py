@@ -64,7 +64,7 @@ def test_as_of_overrides_the_day(org: App, db_cli: Cli) -> None:
     code, out, _ = preview(db_cli, "--unit", "XA_AN_BINH", "--obligation", "q1", "--stage", "escalated",
                            "--as-of", "23/03/2021", "--channel", "telegram")
     assert code == 0
-    assert "BÁO CÁO LÃNH ĐẠO: CHẬM NỘP BÁO CÁO" in out and "quá hạn 6 ngày làm việc" in out
+    assert "ĐÔN ĐỐC LẦN 1: BÁO CÁO ĐÃ QUÁ HẠN" in out and "quá hạn 6 ngày làm việc" in out
 
 
 def test_a_monitor_office_is_told_its_3b_section_on_telegram(org: App, db_cli: Cli) -> None:

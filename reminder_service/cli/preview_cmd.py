@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import click
@@ -26,6 +27,17 @@ def _person(session: Session, unit: Unit, role: str) -> Person | None:
     if role in ("unit_head", "focal"):
         query = query.where(Person.unit_id == unit.id)
     return session.scalar(query)
+
+
+def _leadership_reachable(session: Session, stage: Stage) -> bool:
+    """Whether this stage would reach a leadership person on a channel they have (as the tick decides)."""
+    for email, telegram, channels in session.execute(
+            select(Person.email, Person.telegram_chat_id, Person.channels)
+            .where(Person.role == "leadership", Person.active.is_(True))):
+        addresses = {"email": email, "telegram": telegram}
+        if any(addresses.get(c) for c in channels.split(",") if c in stage.channels):
+            return True
+    return False
 
 
 def _incomplete_mark(session: Session, obligation: Obligation) -> Submission | None:
@@ -83,10 +95,10 @@ def preview(ctx: click.Context, unit_code: str, obligation_id: str, year: int | 
         mark = _incomplete_mark(session, obligation) if stage.anchor == "marked" else None
         marked = mark.marked_at.date() if mark is not None and mark.marked_at is not None else None
         today = as_of or _stage_day(app, obligation, stage, marked or clock.today())
-        context = reminder_context(
+        context = replace(reminder_context(
             obligation, unit, person, calendar=app.calendar(obligation.year), office_name=app.config.office_name,
             today=today, workdays=app.workdays, role=role, missing=mark.missing if mark is not None else None,
-        )
+        ), leadership_informed="leadership" in stage.roles and _leadership_reachable(session, stage))
     rendered = render_reminder(context, stage.template_name, channel)
     if person is None:
         whose = f" của đơn vị {unit.code}" if role in ("unit_head", "focal") else ""

@@ -18,7 +18,7 @@ from datetime import date, datetime
 
 from calendars.workdays import WorkCalendar
 from reminder_service.escalation.ladder import Rung, rungs
-from reminder_service.escalation.policy import LATE_STAGES, Policy, Stage
+from reminder_service.escalation.policy import LATE_STAGES, ROLLUP_ROLES, ROLLUP_STAGES, Policy, Stage
 from reminder_service.status import StatusCode
 
 # Statuses whose ladder still runs; anything settled (sent, waived) stops it at once.
@@ -70,6 +70,15 @@ class Decision:
     stage: Stage
     deliveries: tuple[Delivery, ...]
     superseded: tuple[Rung, ...]
+    # Deliveries to the office's own people that the day's roll-up carries instead of a message each.
+    rolled_up: tuple[Delivery, ...] = ()
+
+    @property
+    def leadership_informed(self) -> bool:
+        """Whether a message to at least one leadership person goes out (alone or in the roll-up) on a
+        channel that person has: only then may a message say the delay "đã được báo cáo Lãnh đạo"."""
+        return any(d.recipient.role == "leadership" and d.skip_reason is None
+                   for d in (*self.deliveries, *self.rolled_up))
 
 
 @dataclass(frozen=True)
@@ -164,6 +173,10 @@ def decide(
             r for r in due
             if r != latest and (case.obligation_id, series, r.stage, r.occurrence) not in ledger
         ))
-        decisions.append(Decision(case.obligation_id, series, latest, stage,
-                                  recipients_for(stage, case.unit_id, by_unit, everyone), superseded))
+        deliveries = recipients_for(stage, case.unit_id, by_unit, everyone)
+        rolled = stage.name in ROLLUP_STAGES
+        decisions.append(Decision(
+            case.obligation_id, series, latest, stage,
+            tuple(d for d in deliveries if not (rolled and d.recipient.role in ROLLUP_ROLES)), superseded,
+            tuple(d for d in deliveries if rolled and d.recipient.role in ROLLUP_ROLES)))
     return Outcome(tuple(decisions), tuple(held))

@@ -48,6 +48,11 @@ DEFAULT_INCOMPLETE_STAGES = (
 )
 # Stages that say "you are late": held back while the incoming register is stale (the intake guard).
 LATE_STAGES = frozenset({"overdue", "escalated"})
+# The office's own people hear of escalations once a day, not once per unit: their deliveries of these
+# stages go into the day's roll-up (leadership: one message; the receiver: inside the daily digest).
+# The first overdue day still sends the receiver its copy, with the "Chi tiết" button.
+ROLLUP_ROLES = frozenset({"leadership", "receiver"})
+ROLLUP_STAGES = frozenset({"escalated"})
 
 
 @dataclass(frozen=True)

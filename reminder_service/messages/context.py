@@ -123,6 +123,10 @@ class ReminderContext:
     missing: str | None
     projected: bool
     directive_year: int
+    # Escalation only: whether leadership actually hears of this delay (see Decision.leadership_informed),
+    # and which time the unit is chased at this stage ("Đôn đốc lần 2").
+    leadership_informed: bool = False
+    reminder_round: int = 1
 
     @property
     def rolled_forward(self) -> bool:

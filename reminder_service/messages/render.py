@@ -21,6 +21,7 @@ from markupsafe import Markup
 from reminder_service.messages.context import ReminderContext
 from reminder_service.messages.summary import (
     DeliveryFailure,
+    EscalatedUnit,
     IntakeState,
     ObligationCount,
     OverdueUnit,
@@ -148,15 +149,36 @@ def render_digest(
     failures: Sequence[DeliveryFailure] = (),
     skipped: Sequence[SkippedPerson] = (),
     intake: IntakeState | None = None,
+    escalated: Sequence[EscalatedUnit] = (),
+    leadership_unreachable: bool = False,
     limit: int = 20,
 ) -> Rendered:
-    """The receiver's daily digest. Lists longer than ``limit`` are cut, with the number left out."""
+    """The receiver's daily digest. Lists longer than ``limit`` are cut, with the number left out.
+    ``escalated``: the units chased at a late stage today (the receiver's copy of the day's roll-up);
+    ``leadership_unreachable``: no leadership person can be messaged, a set-up gap to fix."""
     values = {
         "office_name": office_name, "today": today, "recipient_name": recipient_name, "counts": counts,
         "overdue": overdue, "failures": failures, "skipped": skipped,
-        "intake": intake or IntakeState(watched=False), "limit": limit,
+        "intake": intake or IntakeState(watched=False), "escalated": escalated,
+        "leadership_unreachable": leadership_unreachable, "limit": limit,
     }
     return _render_channel(f"summaries/{channel}/digest.j2", channel, values)
+
+
+def render_rollup(
+    channel: str,
+    *,
+    office_name: str,
+    issuer: str,
+    today: date,
+    recipient_name: str | None,
+    escalated: Sequence[EscalatedUnit],
+    limit: int = 50,
+) -> Rendered:
+    """Leadership's one message a day: every unit escalated that day, as a table."""
+    values = {"office_name": office_name, "issuer": issuer, "today": today, "recipient_name": recipient_name,
+              "escalated": escalated, "limit": limit}
+    return _render_channel(f"summaries/{channel}/rollup.j2", channel, values)
 
 
 def render_weekly(

@@ -15,6 +15,19 @@ from reminder_service.readside import StatusRow
 
 
 @dataclass(frozen=True)
+class EscalatedUnit:
+    """A unit escalated today: one line of the day's roll-up to leadership and the receiver."""
+
+    unit_name: str
+    title: str
+    stage: str
+    working_days: int
+    # Messages of this report's ladder the unit was sent, today's included ("đã nhắc N lần").
+    times_reminded: int
+    unit_head: str | None
+
+
+@dataclass(frozen=True)
 class ObligationCount:
     """How the units owing one report of one year stand."""
 

@@ -1,0 +1,76 @@
+"""The day's roll-up: the demo district replayed on Monday 07/12/2026 09:00, messages counted per person.
+
+Before the roll-up, leadership got one "Báo cáo lãnh đạo" e-mail per late unit (24) plus the weekly
+summary, and the receiver 24 plus the digest: 73 e-mails in all.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import create_engine, select
+
+from reminder_service.app import App
+from reminder_service.db.models import LadderStep, OutboxMessage, Person
+from tests.conftest import Cli
+
+
+def _sent(db_url: str) -> list[tuple[str, str, str, str, str]]:
+    engine = create_engine(db_url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Person.role, Person.name, OutboxMessage.stage, OutboxMessage.subject, OutboxMessage.body_text)
+            .join(Person, OutboxMessage.person_id == Person.id).where(OutboxMessage.state == "sent")
+        ).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def test_leadership_and_the_receiver_get_one_message_a_day_about_late_units(db_cli: Cli, db_url: str) -> None:
+    assert db_cli("init", "--demo", "--as-of", "07/12/2026").code == 0
+    assert db_cli("run", "--once", "--at", "07/12/2026 09:00").code == 0
+    sent = _sent(db_url)
+    per_person = Counter((role, name) for role, name, *_ in sent)
+    leaders = {name: n for (role, name), n in per_person.items() if role == "leadership"}
+    receivers = {name: n for (role, name), n in per_person.items() if role == "receiver"}
+    assert leaders and receivers
+    assert max(leaders.values()) <= 2 and max(receivers.values()) <= 2
+    assert {stage for role, _, stage, *_ in sent if role == "leadership"} == {"rollup", "weekly"}
+    assert {stage for role, _, stage, *_ in sent if role == "receiver"} == {"digest"}
+
+    # Every unit escalated today is in leadership's roll-up and in the receiver's digest, and its head
+    # still got a message of their own, worded as a reminder to the unit.
+    [rollup] = [body for role, _, stage, _, body in sent if stage == "rollup"]
+    [digest] = [body for role, _, stage, _, body in sent if stage == "digest"]
+    heads = [(name, subject, body) for role, name, stage, subject, body in sent
+             if role == "unit_head" and stage == "escalated"]
+    assert heads
+    for name, subject, body in heads:
+        assert f"thủ trưởng: {name}" in rollup
+        assert "Báo cáo lãnh đạo" not in subject
+        assert "đã báo cáo Lãnh đạo UBND huyện" in body  # true: the leader's roll-up went out
+    escalated = {subject for _, subject, _ in heads if subject.startswith("Đôn đốc lần")}
+    assert len(escalated) > 20  # the demo's late reports, one e-mail each to their unit heads
+    assert sum(1 for line in rollup.splitlines() if "thủ trưởng:" in line) == len(escalated)
+    assert f"Đơn vị bị đôn đốc, báo cáo lãnh đạo hôm nay ({len(escalated)})" in digest
+
+    # A second tick the same day, or a second instance, adds nothing.
+    assert db_cli("run", "--once", "--at", "07/12/2026 10:00").code == 0
+    assert len(_sent(db_url)) == len(sent)
+
+
+def test_without_leadership_nobody_is_told_it_was_reported(app: App, db_cli: Cli, db_url: str) -> None:
+    assert db_cli("init", "--demo", "--as-of", "07/12/2026").code == 0
+    with app.session() as session:
+        for leader in session.scalars(select(Person).where(Person.role == "leadership")):
+            leader.active = False
+        session.commit()
+    assert db_cli("run", "--once", "--at", "07/12/2026 09:00").code == 0
+    sent = _sent(db_url)
+    heads = [body for role, _, stage, _, body in sent if role == "unit_head" and stage == "escalated"]
+    assert heads and not any("báo cáo Lãnh đạo" in body for body in heads)
+    [digest] = [body for role, _, stage, _, body in sent if stage == "digest"]
+    assert "Lưu ý thiết lập: Danh bạ chưa có lãnh đạo nào có địa chỉ nhận tin" in digest
+    assert not [stage for _, _, stage, *_ in sent if stage == "rollup"]
+    with app.session() as session:
+        assert session.scalar(select(LadderStep.id).where(LadderStep.stage == "escalated")) is not None
