@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -13,6 +13,32 @@ from reminder_service.audit import Actor
 from reminder_service.clock import wall
 from reminder_service.db.models import Obligation, Submission, Unit
 from reminder_service.errors import UserError
+from reminder_service.present.dates import dmy
+
+
+def earliest_received(year: int, window_start: date | None) -> date:
+    """The first day a report of ``year`` can have been received: its data window's start or, for a
+    report without a window (the plan, an ad-hoc report), 1 December of the previous year."""
+    return window_start or date(year - 1, 12, 1)
+
+
+def received_problem(received: date, *, year: int, window_start: date | None, today: date) -> str | None:
+    """Why a typed received date cannot be right, in Vietnamese, or None. Pure: ``today`` is passed in."""
+    earliest = earliest_received(year, window_start)
+    allowed = f"ngày nhận phải từ {dmy(earliest)} đến hôm nay ({dmy(today)})"
+    if received > today:
+        return f"Ngày nhận {dmy(received)} chưa đến: {allowed}."
+    if received < earliest:
+        return f"Ngày nhận {dmy(received)} trước khi kỳ báo cáo bắt đầu: {allowed}."
+    return None
+
+
+def check_received(obligation: Obligation, received: datetime, now: datetime) -> None:
+    """Refuse (UserError, nothing written) a received date after today or before the report's window."""
+    problem = received_problem(wall(received).date(), year=obligation.year, window_start=obligation.window_start,
+                               today=wall(now).date())
+    if problem is not None:
+        raise UserError(f"{obligation.title} của {obligation.unit.name}: {problem}")
 
 
 def find_unit(session: Session, code: str) -> Unit:
@@ -59,7 +85,9 @@ def record_submission(
     now: datetime,
     register_key: str | None = None,
 ) -> Recorded:
-    """Record a received report. The same document (number and day) recorded twice is kept once."""
+    """Record a received report. The same document (number and day) recorded twice is kept once; a
+    received date after today or before the report's window is refused (UserError)."""
+    check_received(obligation, received_at, now)
     received = wall(received_at)
     doc = (doc_no or "").strip() or None
     for earlier in obligation.submissions:

@@ -421,3 +421,14 @@ def test_a_unit_head_asking_about_another_unit_is_told_why_not(talk: Talk) -> No
     assert "Không tìm thấy" in nowhere
     [own] = talk.say(HEAD_AN_BINH, "/donvi an binh")
     assert "UBND xã An Bình" in plain(own)
+
+
+def test_danop_refuses_a_received_date_outside_the_reports_range(talk: Talk, app: App) -> None:
+    [early] = talk.say(RECEIVER, "/danop XA_PHU_LOC q1 2021 15/BC-UBND 01/01/2019")
+    assert "trước khi kỳ báo cáo bắt đầu: ngày nhận phải từ 15/12/2020 đến hôm nay (18/03/2021)" in early
+    [late] = talk.say(RECEIVER, "/danop XA_PHU_LOC q1 15/BC-UBND 19/03/2021")
+    assert "chưa đến" in late
+    assert talk.last_markup(RECEIVER) is None
+    with app.session() as session:
+        assert session.scalars(select(Submission)).all() == [] or all(
+            s.received_at.year == 2021 for s in session.scalars(select(Submission)))

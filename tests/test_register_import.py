@@ -414,3 +414,18 @@ def test_cli_help_is_vietnamese(cli: Cli) -> None:
                  ("submissions", "review", "resolve", "--help")):
         result = cli(*args)
         assert result.code == 0 and "Cách dùng:" in result.out and "Tùy chọn:" in result.out
+
+
+def test_a_received_date_outside_the_reports_range_goes_to_review(app: App, tmp_path: Path) -> None:
+    _organisation(app)
+    rows = [("130", "12/03/2023", "45/BC-UBND", "UBND xã An Bình", "Báo cáo CCHC quý I năm 2021", ""),
+            ("131", "01/12/2020", "46/BC-UBND", "UBND TT Phú Lộc", "Báo cáo CCHC quý I năm 2021", ""),
+            ("132", "12/03/21", "47/BC-UBND", "UBND xã Tân Lập", "Báo cáo CCHC quý I năm 2021", "")]
+    summary = _import(app, _write_csv(tmp_path / "so-den.csv", rows))
+    # Row 132's two-digit year is read the way office software writes it: 12/03/2021, in range.
+    assert [r.unit_code for r in summary.recorded] == ["XA_TAN_LAP"]
+    reasons = {r.doc_no: (r.reason, r.note) for r in summary.review}
+    assert reasons["45/BC-UBND"][0] == "received_out_of_range" and "12/03/2023 chưa đến" in reasons["45/BC-UBND"][1]
+    assert reasons["46/BC-UBND"][0] == "received_out_of_range"
+    assert "trước khi kỳ báo cáo bắt đầu" in reasons["46/BC-UBND"][1]
+    assert _count(app, Submission) == 1

@@ -89,6 +89,11 @@ def test_mistakes_are_explained_and_change_nothing(db_cli: Cli, app: App) -> Non
         (("incomplete", "-u", "VHTT", "-o", "q1", "-y", "2021", "--missing", "x"), "chưa có lần nộp nào"),
         (("incomplete", "-u", "VHTT", "-o", "q1", "-y", "2021", "--missing", "  "), "hãy ghi rõ còn thiếu gì"),
         (("waive", "-u", "VHTT", "-o", "q1", "-y", "2021", "--reason", ""), "hãy ghi lý do miễn nộp"),
+        # A received date after today, or before the report's data window (Q1/2021: from 15/12/2020).
+        (("record", "-u", "VHTT", "-o", "q1", "-y", "2021", "-r", "17/03/2099"),
+         "Ngày nhận 17/03/2099 chưa đến: ngày nhận phải từ 15/12/2020 đến hôm nay"),
+        (("record", "-u", "VHTT", "-o", "q1", "-y", "2021", "-r", "01/01/2019"),
+         "Ngày nhận 01/01/2019 trước khi kỳ báo cáo bắt đầu: ngày nhận phải từ 15/12/2020 đến hôm nay"),
     ]
     for args, expected in cases:
         result = db_cli("submissions", *args)
@@ -98,3 +103,26 @@ def test_mistakes_are_explained_and_change_nothing(db_cli: Cli, app: App) -> Non
     with app.session() as session:
         assert session.scalars(select(Submission)).all() == []
         assert session.scalars(select(AuditEntry).where(AuditEntry.action != "obligations_synced")).all() == []
+
+
+def test_every_written_date_form_is_accepted(db_cli: Cli, app: App) -> None:
+    _setup(app)
+    for written in ("15.03.2021", "16-03-2021", "2021-03-17", "18/3/2021"):
+        result = db_cli("submissions", "record", "-u", "VHTT", "-o", "q1", "-y", "2021", "-r", written,
+                        "--doc-no", written)
+        assert result.code == 0, (written, result.err)
+    received = sorted(s.received_at.day for s in _obligation(app, "VHTT", "q1").submissions)
+    assert received == [15, 16, 17, 18]
+
+
+def test_a_plan_may_be_received_from_the_first_of_december_before() -> None:
+    from datetime import date
+
+    from reminder_service.submissions import received_problem
+
+    today = date(2021, 3, 20)
+    assert received_problem(date(2020, 12, 1), year=2021, window_start=None, today=today) is None
+    problem = received_problem(date(2020, 11, 30), year=2021, window_start=None, today=today)
+    assert problem == ("Ngày nhận 30/11/2020 trước khi kỳ báo cáo bắt đầu: ngày nhận phải từ 01/12/2020 đến hôm nay "
+                       "(20/03/2021).")
+    assert received_problem(today, year=2021, window_start=None, today=today) is None

@@ -25,7 +25,7 @@ from reminder_service.clock import wall
 from reminder_service.db.models import Obligation
 from reminder_service.present.dates import weekday_dmy
 from reminder_service.readside import known_codes
-from reminder_service.submissions import record_submission, revert_submission
+from reminder_service.submissions import received_problem, record_submission, revert_submission
 
 CONFIRM_TTL = timedelta(hours=1)
 UNDO_WINDOW = timedelta(minutes=10)
@@ -53,6 +53,10 @@ def propose(app: App, session: Session, chat: ChatRef, caller: Caller, args: Seq
     day = wanted.received
     # A date alone means that day, as `submissions record --received` takes it; today means now.
     received = local if day is None or day == local.date() else datetime.combine(day, datetime.min.time())
+    problem = received_problem(received.date(), year=obligation.year, window_start=obligation.window_start,
+                               today=local.date())
+    if problem is not None:
+        raise CommandError(f"{obligation.title}: {problem}")
     action = actions.create(session, "submit", {"obligation_id": obligation.id, "received_at": received.isoformat(),
                                                 "doc_no": wanted.doc_no}, chat_id=chat.chat_id,
                             person_id=caller.person_id, now=now, ttl=CONFIRM_TTL)

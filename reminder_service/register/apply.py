@@ -12,7 +12,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 from sqlalchemy import func, select
@@ -27,7 +27,7 @@ from reminder_service.register.match import UnitMatch, UnitMatcher, UnitRef
 from reminder_service.register.read import RegisterFile, RegisterRow
 from reminder_service.register.review import Option, ReviewView, encode, view
 from reminder_service.register.text import fold
-from reminder_service.submissions import record_submission
+from reminder_service.submissions import received_problem, record_submission
 
 _T = TypeVar("_T")
 _BATCH = 500  # keys or ids per IN (…): well under SQLite's and PostgreSQL's parameter limits
@@ -106,7 +106,7 @@ def import_register(session: Session, register: RegisterFile, actor: Actor, now:
     recorded: list[RecordedRow] = []
     reviews: list[ReviewItem] = []
     for item in pending:
-        decision = _decide(item, obligations)
+        decision = _decide(item, obligations, wall(now).date())
         if isinstance(decision, _Review):
             reviews.append(_review_item(batch, item, decision))
             continue
@@ -181,7 +181,7 @@ def _options(units: Sequence[UnitRef], guesses: Sequence[Guess]) -> tuple[Option
     return tuple(Option(u.code, u.name, g.code, g.year) for u in units for g in guesses)
 
 
-def _decide(item: _Pending, index: _Index) -> Obligation | _Review:
+def _decide(item: _Pending, index: _Index, today: date) -> Obligation | _Review:
     row, result, match = item.row, item.result, item.match
     unit = match.unit
     if row.problems:
@@ -206,6 +206,12 @@ def _decide(item: _Pending, index: _Index) -> Obligation | _Review:
         return _Review(result.outcome, result.note, _titled(unit, guesses, index))
     found = next((o for o in index.get((unit.id, result.year), []) if o.code == result.code), None)
     if found is not None:
+        assert row.received_at is not None  # a row without a readable date has a problem, reviewed above
+        problem = received_problem(row.received_at.date(), year=found.year, window_start=found.window_start,
+                                   today=today)
+        if problem is not None:
+            return _Review("received_out_of_range", f"{problem} Hãy kiểm tra ngày nhận trong sổ.",
+                           (Option(unit.code, unit.name, found.code, found.year, found.title),))
         return found
     return _missing(unit, result.code, result.year, index)
 

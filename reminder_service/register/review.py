@@ -29,6 +29,7 @@ REASON_TEXTS = {
     "unknown_obligation": "Không xác định được nghĩa vụ báo cáo",
     "ambiguous_obligation": "Chưa rõ báo cáo kỳ nào, năm nào",
     "bad_row": "Dòng thiếu hoặc sai dữ liệu",
+    "received_out_of_range": "Ngày nhận không hợp lệ",
 }
 STATE_TEXTS = {"open": "chờ xử lý", "resolved": "đã xử lý", "dismissed": "đã bỏ qua"}
 LIST_COMMAND = "reminder-service submissions review"
