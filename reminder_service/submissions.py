@@ -152,3 +152,142 @@ def revert_submission(session: Session, submission_id: int, actor: Actor, now: d
 
 def _subject(obligation: Obligation) -> str:
     return f"{obligation.unit.code} / {obligation.code} năm {obligation.year}"
+
+
+# --- correcting mistakes ----------------------------------------------------------------------------------
+
+STATE_NAMES = {"accepted": "đã nhận", "incomplete": "còn thiếu", "reverted": "đã xóa"}
+
+
+@dataclass(frozen=True)
+class SubmissionLine:
+    """One recorded submission as `submissions list` shows it."""
+
+    id: int
+    unit: str
+    unit_name: str
+    obligation: str
+    title: str
+    year: int
+    received_at: datetime
+    doc_no: str | None
+    state: str
+    channel: str
+    actor: str | None
+
+
+def list_submissions(session: Session, *, unit: str | None = None, obligation: str | None = None,
+                     year: int | None = None, with_deleted: bool = False) -> list[SubmissionLine]:
+    query = (select(Submission.id, Unit.code, Unit.name, Obligation.code, Obligation.title, Obligation.year,
+                    Submission.received_at, Submission.doc_no, Submission.state, Submission.channel, Submission.actor)
+             .join(Obligation, Submission.obligation_id == Obligation.id).join(Unit, Obligation.unit_id == Unit.id)
+             .order_by(Obligation.year, Unit.code, Obligation.code, Submission.received_at, Submission.id))
+    if unit:
+        query = query.where(func.lower(Unit.code) == unit.strip().lower())
+    if obligation:
+        query = query.where(Obligation.code == obligation.strip().lower())
+    if year is not None:
+        query = query.where(Obligation.year == year)
+    if not with_deleted:
+        query = query.where(Submission.state != "reverted")
+    return [SubmissionLine(*row) for row in session.execute(query)]
+
+
+def _live(session: Session, submission_id: int) -> Submission:
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise UserError(f"không có lần nộp số {submission_id}; xem danh sách: reminder-service submissions list")
+    if submission.state == "reverted":
+        raise UserError(f"lần nộp số {submission_id} đã bị xóa trước đó; không sửa được")
+    return submission
+
+
+def correct_submission(session: Session, submission_id: int, *, received_at: datetime | None, doc_no: str | None,
+                       actor: Actor, now: datetime) -> Submission:
+    """Fix a recorded submission's received date or document number; the old values stay in the audit log.
+    Compare-and-set on the old values, so two clerks correcting at once cannot overwrite each other."""
+    if received_at is None and doc_no is None:
+        raise UserError("hãy ghi điều cần sửa: --received NGÀY và/hoặc --doc-number SỐ")
+    submission = _live(session, submission_id)
+    old_received, old_doc = submission.received_at, submission.doc_no
+    new_received = wall(received_at) if received_at is not None else old_received
+    if received_at is not None:
+        check_received(submission.obligation, received_at, now)
+    new_doc = ((doc_no or "").strip() or None) if doc_no is not None else old_doc
+    changed = session.execute(
+        update(Submission).where(Submission.id == submission_id, Submission.state == submission.state,
+                                 Submission.received_at == old_received)
+        .values(received_at=new_received, doc_no=new_doc)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise UserError(f"lần nộp số {submission_id} vừa được người khác thay đổi; hãy xem lại rồi sửa")
+    session.refresh(submission)
+    audit.record(session, actor, now, "submission_corrected", _subject(submission.obligation),
+                 submission_id=submission_id, received_before=old_received.isoformat(timespec="minutes"),
+                 received_after=new_received.isoformat(timespec="minutes"), doc_no_before=old_doc,
+                 doc_no_after=new_doc)
+    return submission
+
+
+def delete_submission(session: Session, submission_id: int, reason: str, actor: Actor, now: datetime) -> Submission:
+    """Take back a submission recorded by mistake: kept as "reverted" (history), the report's status is
+    recomputed from what remains, and its reminders resume where it is missing again."""
+    why = reason.strip()
+    if not why:
+        raise UserError('hãy ghi lý do xóa bằng --reason, ví dụ --reason "Ghi nhầm đơn vị"')
+    submission = _live(session, submission_id)
+    changed = session.execute(
+        update(Submission).where(Submission.id == submission_id, Submission.state == submission.state)
+        .values(state="reverted", marked_at=wall(now))
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise UserError(f"lần nộp số {submission_id} vừa được người khác thay đổi; hãy xem lại")
+    session.refresh(submission)
+    audit.record(session, actor, now, "submission_deleted", _subject(submission.obligation),
+                 submission_id=submission_id, reason=why)
+    return submission
+
+
+@dataclass(frozen=True)
+class WaiverLine:
+    obligation_id: int
+    unit: str
+    unit_name: str
+    obligation: str
+    title: str
+    year: int
+    reason: str
+    waived_at: datetime | None
+
+
+def list_waivers(session: Session, *, unit: str | None = None, year: int | None = None) -> list[WaiverLine]:
+    query = (select(Obligation.id, Unit.code, Unit.name, Obligation.code, Obligation.title, Obligation.year,
+                    Obligation.waived_reason, Obligation.waived_at)
+             .join(Unit, Obligation.unit_id == Unit.id).where(Obligation.waived_reason.is_not(None))
+             .order_by(Obligation.year, Unit.code, Obligation.code))
+    if unit:
+        query = query.where(func.lower(Unit.code) == unit.strip().lower())
+    if year is not None:
+        query = query.where(Obligation.year == year)
+    return [WaiverLine(oid, code, name, obligation_code, title, year, reason or "", waived_at)
+            for oid, code, name, obligation_code, title, year, reason, waived_at in session.execute(query)]
+
+
+def undo_waiver(session: Session, obligation_id: int, reason: str, actor: Actor, now: datetime) -> Obligation:
+    """The unit owes the report again: its status and reminders come back as if never waived."""
+    why = reason.strip()
+    if not why:
+        raise UserError('hãy ghi lý do hủy miễn nộp bằng --reason, ví dụ --reason "Miễn nhầm"')
+    obligation = session.get(Obligation, obligation_id)
+    if obligation is None or obligation.waived_reason is None:
+        raise UserError(f"không có miễn nộp số {obligation_id}; xem danh sách: reminder-service waivers list")
+    was = obligation.waived_reason
+    changed = session.execute(
+        update(Obligation).where(Obligation.id == obligation_id, Obligation.waived_reason == was)
+        .values(waived_reason=None, waived_at=None)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise UserError(f"miễn nộp số {obligation_id} vừa được người khác thay đổi; hãy xem lại")
+    session.refresh(obligation)
+    audit.record(session, actor, now, "waiver_undone", _subject(obligation), reason=why, waived_reason=was)
+    return obligation
