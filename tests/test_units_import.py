@@ -211,8 +211,8 @@ def test_bom_and_semicolon_delimiter(app: App, db_cli: Cli, tmp_path: Path) -> N
 
 GOOD = [HEADER, AN_BINH, PHU_LOC]
 BAD_CASES: list[tuple[str, list[str], list[str]]] = [
-    ("unknown kind", [HEADER, AN_BINH, PHU_LOC.replace(",commune,", ",xa,")],
-     ['dòng 3, cột kind: loại đơn vị "xa" không hợp lệ; hãy ghi một trong: commune', "monitor"]),
+    ("unknown kind", [HEADER, AN_BINH, PHU_LOC.replace(",commune,", ",truong,")],
+     ['dòng 3, cột kind: loại đơn vị "truong" không hợp lệ; hãy ghi một trong: commune', "monitor"]),
     ("duplicate code", [HEADER, AN_BINH, PHU_LOC, AN_BINH.replace("XA_AN_BINH", "xa_an_binh")],
      ['dòng 4, cột code: mã đơn vị "xa_an_binh" trùng với mã ở dòng 2']),
     ("malformed e-mail", [HEADER, AN_BINH.replace("an.nv@anbinh.gov.vn", "an.nv@anbinh"), PHU_LOC],
@@ -284,7 +284,7 @@ def test_bad_file_is_refused_whole_with_the_line(
 
 
 def test_every_error_of_the_file_is_listed_in_line_order(app: App, db_cli: Cli, tmp_path: Path) -> None:
-    lines = [HEADER, AN_BINH, "XA AN,UBND xã An,xa", "", PHU_LOC.replace("TT_PHU_LOC", "xa_an_binh"),
+    lines = [HEADER, AN_BINH, "XA AN,UBND xã An,truong", "", PHU_LOC.replace("TT_PHU_LOC", "xa_an_binh"),
              VHTT.replace("bich.tt@huyen.gov.vn", "bich.tt@@huyen.gov.vn").replace("-1001234567", '"1,2E+09"')]
     result = db_cli("units", "import", str(write(tmp_path, lines)))
     assert result.code == 2
@@ -351,15 +351,13 @@ def test_yaml_escapes_cannot_smuggle_controls(app: App, db_cli: Cli, tmp_path: P
 
 
 @pytest.mark.parametrize(("name", "content", "expected"), [
-    # A file saved in the old Windows Vietnamese code page, as legacy office software still does.
-    ("cp1258.csv", unicodedata.normalize("NFD", "code,name,kind\nXA_AN_BINH,UBND xã An Bình,commune\n")
-     .encode("cp1258"), "dòng 2: tệp không ở mã UTF-8"),
     ("rong.csv", b"", "tệp rỗng"),
     ("trang.csv", b"\xef\xbb\xbf\r\n  \r\n", "tệp rỗng"),
     ("rong.yaml", "# chưa có gì\n".encode(), "tệp rỗng"),
     ("sai.yaml", b"units:\n  - code: XA\n   name: x\n", "dòng 3: sai cú pháp YAML"),
     ("khong-phai-danh-sach.yaml", b"code: XA\n", "ở đầu tệp chỉ dùng khóa units"),
-    ("don-vi.xlsx", b"PK\x03\x04", 'không nhận dạng được loại tệp ".xlsx"'),
+    ("don-vi.xlsx", b"PK\x03\x04", "không đọc được tệp Excel"),
+    ("don-vi.csv", b"PK\x03\x04\x00\x00", "đây là tệp Excel nhưng không mang đuôi .xlsx"),
 ])
 def test_unreadable_files_are_refused(
     app: App, db_cli: Cli, tmp_path: Path, name: str, content: bytes, expected: str
@@ -393,7 +391,7 @@ def _statements(app: App, rows: list[UnitRow]) -> int:
     event.listen(app.engine, "before_cursor_execute", count)
     try:
         with app.session() as session:
-            apply_units(session, rows, Actor("test", "cli"), NOW, label="synthetic.csv")
+            apply_units(session, rows, Actor("test", "cli"), NOW, label="synthetic.csv", confirmed=True)
     finally:
         event.remove(app.engine, "before_cursor_execute", count)
     return len(seen)
@@ -534,3 +532,59 @@ def test_a_retired_persons_chat_is_theirs_until_unlinked(app: App, db_cli: Cli, 
     result = db_cli("units", "import", str(path))
     assert result.code == 0, result.err
     assert import_people(app)[("NV", "focal")].telegram_chat_id == "-1001234567"
+
+
+def _cp1258(text: str) -> bytes:
+    """Text as Windows-1258 stores it: letters with a circumflex, breve or horn precomposed, tones apart."""
+    out = b""
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            out += char.encode("cp1258")
+        except UnicodeEncodeError:
+            base, *marks = unicodedata.normalize("NFD", char)
+            shape = "".join(m for m in marks if m in "\u0302\u0306\u031b")
+            tone = "".join(m for m in marks if m not in "\u0302\u0306\u031b")
+            out += unicodedata.normalize("NFC", base + shape).encode("cp1258") + tone.encode("cp1258")
+    return out
+
+
+def test_vietnamese_headers_kinds_windows_1258_and_xlsx(app: App, db_cli: Cli, tmp_path: Path) -> None:
+    import openpyxl
+
+    # Older Vietnamese Windows saves CSV in Windows-1258, with letters as a base and a combining mark.
+    legacy = tmp_path / "don-vi-cu.csv"
+    legacy.write_bytes(_cp1258("Mã;Tên;Loại;Thủ trưởng\nXA_AN_BINH;UBND xã An Bình;xã;Nguyễn Văn An\n"
+                               "TP;Phòng Tư pháp;phòng;\n"))
+    result = db_cli("units", "import", str(legacy))
+    assert result.code == 0, result.err
+    listed = {u["code"]: u for u in json.loads(db_cli("units", "list", "-f", "json").out)}
+    assert listed["XA_AN_BINH"]["name"] == "UBND xã An Bình" and listed["XA_AN_BINH"]["kind"] == "commune"
+    assert listed["TP"]["kind"] == "monitor"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in (["mã đơn vị", "tên đơn vị", "loại"], ["XA_AN_BINH", "UBND xã An Bình", "commune"],
+                ["TP", "Phòng Tư pháp", "monitor"], ["XA_MOI", "UBND xã Mới", "Xã"]):
+        sheet.append(row)
+    book = tmp_path / "don-vi.xlsx"
+    workbook.save(book)
+    result = db_cli("units", "import", str(book))
+    assert result.code == 0, result.err
+    assert "thêm mới 1" in result.out
+    assert {u["code"] for u in json.loads(db_cli("units", "list", "-f", "json").out)} == {"XA_AN_BINH", "TP", "XA_MOI"}
+
+
+def test_a_short_file_cannot_silently_stop_following_the_other_units(app: App, db_cli: Cli, tmp_path: Path) -> None:
+    assert db_cli("units", "import", str(write(tmp_path, [HEADER, *ORIGINAL]))).code == 0
+    before = counts(app)
+    short = write(tmp_path, [HEADER, ORIGINAL[0]], name="mot-dong.csv")
+    preview = db_cli("units", "import", str(short), "--dry-run")
+    assert preview.code == 0, preview.err
+    assert "Chưa ghi gì" in preview.out and "Ngừng theo dõi (3)" in preview.out
+    refused = db_cli("units", "import", str(short))
+    assert refused.code == 2 and "--yes" in refused.err and "Chưa có gì được ghi" in refused.err
+    assert counts(app) == before
+    listed = json.loads(db_cli("units", "list", "-f", "json").out)
+    assert all(u["active"] for u in listed)
+    confirmed = db_cli("units", "import", str(short), "--yes")
+    assert confirmed.code == 0 and "ngừng hoạt động 3" in confirmed.out

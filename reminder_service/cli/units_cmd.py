@@ -20,25 +20,49 @@ def units() -> None:
 
 @units.command(name="import")
 @click.argument("file", metavar="TỆP", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Chỉ in ra đơn vị thêm mới, thay đổi, ngừng theo dõi; không ghi gì.")
+@click.option("--yes", "confirmed", is_flag=True,
+              help="Đồng ý ngừng theo dõi nhiều đơn vị (quá một phần ba) hoặc phòng theo dõi vắng trong tệp.")
 @click.pass_context
-def import_units(ctx: click.Context, file: Path) -> None:
-    """Nhập danh sách đơn vị từ tệp CSV (UTF-8, phân cách bằng dấu phẩy hoặc chấm phẩy) hoặc YAML.
+def import_units(ctx: click.Context, file: Path, dry_run: bool, confirmed: bool) -> None:
+    """Nhập danh sách đơn vị từ tệp CSV (UTF-8 hoặc Windows-1258), Excel .xlsx (trang tính đầu) hoặc YAML.
 
     \b
-    Cột bắt buộc: code, name, kind (commune hoặc monitor).
+    Cột bắt buộc: code (mã), name (tên), kind (loại: commune/xã hoặc monitor/phòng).
     Cột tùy chọn: head_name, head_email, head_telegram (thủ trưởng đơn vị),
                   focal_name, focal_email, focal_telegram (công chức đầu mối),
                   sections (mục Phụ lục 3B của phòng theo dõi, ví dụ 1.1;1.2;4;5).
+    Tên cột tiếng Việt cũng được: mã, tên, loại, thủ trưởng, email thủ trưởng, telegram thủ trưởng,
+    đầu mối, email đầu mối, telegram đầu mối, mục 3B.
 
     Tệp có lỗi bị từ chối toàn bộ, kèm danh sách mọi lỗi theo số dòng. Đơn vị không còn trong tệp
-    mới chỉ bị ngừng theo dõi, không bị xóa. Nhập lại cùng một tệp không thay đổi gì.
+    mới chỉ bị ngừng theo dõi, không bị xóa; nếu như vậy là quá một phần ba số đơn vị hoặc có phòng
+    theo dõi, lệnh từ chối trừ khi có --yes. Nhập lại cùng một tệp không thay đổi gì.
     """
     app = db_app_of(ctx)
     now = clock.now()
     rows = load_units(file, app.calendar(now.year).directive)
     with app.session() as session:
-        result = apply_units(session, rows, cli_actor(), now, label=str(file))
-    click.echo(_summary(file, len(rows), result))
+        result = apply_units(session, rows, cli_actor(), now, label=str(file), dry_run=dry_run,
+                             confirmed=confirmed)
+        if dry_run:
+            session.rollback()
+    click.echo(_preview(file, len(rows), result) if dry_run else _summary(file, len(rows), result))
+
+
+def _codes(codes: tuple[str, ...]) -> str:
+    return ", ".join(codes) if codes else "không có"
+
+
+def _preview(file: Path, total: int, result: ImportResult) -> str:
+    return "\n".join([
+        f"Xem trước: tệp {file} có {total} đơn vị. Chưa ghi gì vào cơ sở dữ liệu.",
+        f"  Thêm mới ({result.created}): {_codes(result.created_codes)}",
+        f"  Thay đổi ({len(result.updated_codes)}): {_codes(result.updated_codes)}",
+        f"  Ngừng theo dõi ({result.deactivated}): {_codes(result.deactivated_codes)}",
+        f"  Giữ nguyên: {result.unchanged}",
+        "Để nhập thật, chạy lại lệnh không có --dry-run.",
+    ])
 
 
 def _summary(file: Path, total: int, result: ImportResult) -> str:

@@ -19,6 +19,7 @@ from reminder_service import audit
 from reminder_service.audit import Actor
 from reminder_service.clock import wall
 from reminder_service.db.models import CHANNELS, Person, Unit, table_of
+from reminder_service.errors import UserError
 from reminder_service.registry.people import chat_taken
 from reminder_service.registry.source import Problem, UnitsFileError
 from reminder_service.registry.validate import Contact, UnitRow
@@ -34,6 +35,29 @@ class ImportResult:
     reactivated: int
     deactivated: int
     unchanged: int
+    # The codes behind the counts, for --dry-run and for the refusal of a mass deactivation.
+    created_codes: tuple[str, ...] = ()
+    updated_codes: tuple[str, ...] = ()
+    deactivated_codes: tuple[str, ...] = ()
+
+
+class MassDeactivation(UserError):
+    """The file would stop following many units, or a monitor office: likely a short or wrong file."""
+
+
+def _guard(absent: Sequence[Any], active: int, label: str) -> None:
+    """A third of the active units, or any monitor office, stop being followed only when confirmed."""
+    monitors = [u.code for u in absent if u.kind == "monitor"]
+    if not absent or (len(absent) * 3 <= active and not monitors):
+        return
+    names = ", ".join(u.code for u in absent[:30]) + (f" … (và {len(absent) - 30} đơn vị khác)"
+                                                       if len(absent) > 30 else "")
+    why = (f"{len(absent)}/{active} đơn vị đang hoạt động" if len(absent) * 3 > active
+           else f"phòng theo dõi {', '.join(monitors)}")
+    raise MassDeactivation(
+        f"tệp {label} sẽ ngừng theo dõi {why} vì không có trong tệp: {names}. Nếu tệp thiếu đơn vị, hãy "
+        "bổ sung rồi nhập lại; xem trước bằng --dry-run; nếu đúng là cần ngừng theo dõi, chạy lại với --yes. "
+        "Chưa có gì được ghi.")
 
 
 def _person_columns(contact: Contact | None) -> dict[str, Any] | None:
@@ -104,10 +128,12 @@ def _taken_chats(rows: Sequence[UnitRow], units: dict[str, Any], people: dict[tu
 
 
 def apply_units(session: Session, rows: Sequence[UnitRow], actor: Actor, now: datetime, *,
-                label: str) -> ImportResult:
+                label: str, dry_run: bool = False, confirmed: bool = False) -> ImportResult:
     """Make the registry match the file; one audit entry per unit that actually changed.
 
-    ``label`` names the file in the refusal when a chat it gives already belongs to someone else."""
+    ``label`` names the file in the refusal when a chat it gives already belongs to someone else.
+    ``dry_run``: work out what would change and write nothing. Unless ``confirmed``, a file that would
+    deactivate more than a third of the active units, or any monitor office, is refused (nothing written)."""
     stamp = wall(now)
     log: list[dict[str, Any]] = []
     units = {
@@ -160,6 +186,16 @@ def apply_units(session: Session, rows: Sequence[UnitRow], actor: Actor, now: da
 
     present = {row.code.lower() for row in rows}
     absent = [u for key, u in units.items() if key not in present and u.active]
+    updated_codes = tuple(u["id"] for u in unit_updates)
+    result = ImportResult(
+        created=len(new_units), updated=counts["updated"], reactivated=counts["reactivated"],
+        deactivated=len(absent), unchanged=counts["unchanged"], created_codes=tuple(r.code for r in new_units),
+        updated_codes=tuple(u.code for u in units.values() if u.id in set(updated_codes)),
+        deactivated_codes=tuple(u.code for u in absent))
+    if dry_run:
+        return result
+    if not confirmed:
+        _guard(absent, sum(1 for u in units.values() if u.active), label)
     for unit in absent:
         # Every update row carries the same columns, so each table takes a single executemany.
         unit_updates.append({"id": unit.id, "name": unit.name, "kind": unit.kind, "sections": unit.sections,
@@ -188,5 +224,4 @@ def apply_units(session: Session, rows: Sequence[UnitRow], actor: Actor, now: da
     if person_updates:
         session.execute(update(Person), person_updates)
     audit.record_many(session, log)
-    return ImportResult(created=len(new_units), updated=counts["updated"], reactivated=counts["reactivated"],
-                        deactivated=len(absent), unchanged=counts["unchanged"])
+    return result

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from reminder_service.db.models import CHANNELS
+from reminder_service.register.text import fold
 
 CODE_MAX = 40
 TEXT_MAX = 255
@@ -92,3 +93,18 @@ def parse_channels(value: str) -> tuple[tuple[str, ...], str | None]:
     if unknown:
         return (), f'kênh "{unknown[0]}" không hợp lệ; chọn trong: {", ".join(CHANNELS)}, cách nhau bằng dấu phẩy'
     return tuple(dict.fromkeys(names)), None
+
+
+# Unit kinds as a Vietnamese office writes them (folded: no diacritics), to the directive's kind codes.
+KIND_ALIASES = {
+    "xa": "commune", "phuong": "commune", "thi tran": "commune", "xa phuong thi tran": "commune",
+    "ubnd xa": "commune", "cap xa": "commune",
+    "phong": "monitor", "phong ban": "monitor", "co quan": "monitor", "co quan chuyen mon": "monitor",
+    "phong theo doi": "monitor", "co quan theo doi": "monitor",
+}
+
+
+def unit_kind(text: str) -> str:
+    """The kind code for what a person typed: the code itself (commune, monitor) or a Vietnamese word
+    (xã, phường, thị trấn → commune; phòng, cơ quan → monitor); anything else is returned lower-cased."""
+    return KIND_ALIASES.get(fold(text), text.strip().lower())

@@ -1,4 +1,7 @@
-"""Reading a units file (CSV or YAML) into records that carry the line a person would look at.
+"""Reading a units file (CSV, Excel .xlsx or YAML) into records that carry the line a person would look at.
+
+Column names may be the English ones (code, name, kind, …) or Vietnamese (mã, tên, loại, …, with or
+without diacritics); a CSV may be UTF-8 or the Windows-1258 older Vietnamese Windows saves.
 
 Nothing here knows what a valid unit is; it only turns bytes into named cells and says, with the
 line, why a file cannot even be read that far.
@@ -9,6 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,12 +21,24 @@ import yaml
 
 from calendars.yaml_nodes import _syntax_problem
 from reminder_service.errors import UserError
+from reminder_service.register.limits import Limits
+from reminder_service.register.text import fold
+from reminder_service.register.xlsx import xlsx_rows
 
 REQUIRED = ("code", "name", "kind")
 OPTIONAL = ("head_name", "head_email", "head_telegram", "focal_name", "focal_email", "focal_telegram", "sections")
 COLUMNS = REQUIRED + OPTIONAL
 CSV_SUFFIXES = (".csv", ".txt")
 YAML_SUFFIXES = (".yaml", ".yml")
+XLSX_SUFFIXES = (".xlsx",)
+# Vietnamese column names, folded (no diacritics, words joined by "_"), to the file's English ones.
+VIETNAMESE_COLUMNS = {
+    "ma": "code", "ma_don_vi": "code", "ten": "name", "ten_don_vi": "name", "loai": "kind",
+    "loai_don_vi": "kind", "thu_truong": "head_name", "ho_ten_thu_truong": "head_name",
+    "email_thu_truong": "head_email", "telegram_thu_truong": "head_telegram", "dau_moi": "focal_name",
+    "cong_chuc_dau_moi": "focal_name", "ho_ten_dau_moi": "focal_name", "email_dau_moi": "focal_email",
+    "telegram_dau_moi": "focal_telegram", "muc_3b": "sections", "cac_muc_3b": "sections", "muc_phu_luc_3b": "sections",
+}
 _NULL_TAG = "tag:yaml.org,2002:null"
 
 
@@ -72,9 +89,11 @@ class UnitsFileError(UserError):
 def read_table(raw: bytes, label: str, suffix: str) -> Table:
     """The file's records, or UnitsFileError when it is not a readable CSV or YAML file at all."""
     suffix = suffix.lower()
-    if suffix not in CSV_SUFFIXES + YAML_SUFFIXES:
+    if suffix not in CSV_SUFFIXES + YAML_SUFFIXES + XLSX_SUFFIXES:
         raise UnitsFileError(label, [Problem(0, None, f'không nhận dạng được loại tệp "{suffix or "(không có đuôi)"}"; '
-                                                      "hãy dùng tệp .csv (UTF-8) hoặc .yaml/.yml")])
+                                                      "hãy dùng tệp .csv, .xlsx hoặc .yaml/.yml")])
+    if suffix in XLSX_SUFFIXES:
+        return _xlsx(raw, label)
     text = _decode(raw, label)
     if suffix in YAML_SUFFIXES:
         return _yaml(text, label)
@@ -82,13 +101,17 @@ def read_table(raw: bytes, label: str, suffix: str) -> Table:
 
 
 def _decode(raw: bytes, label: str) -> str:
+    if raw.startswith(b"PK\x03\x04"):
+        raise UnitsFileError(label, [Problem(0, None, "đây là tệp Excel nhưng không mang đuôi .xlsx; hãy đổi "
+                                                      "đuôi tệp thành .xlsx rồi nhập lại")])
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        message = ("tệp không ở mã UTF-8; trong Excel hãy chọn Lưu thành “CSV UTF-8 (Comma delimited)”, "
-                   "hoặc lưu lại tệp với mã UTF-8")
-        raise UnitsFileError(label, [Problem(line, None, message)]) from None
+    except UnicodeDecodeError:
+        # Older Vietnamese Windows saves CSV in Windows-1258, as the register import also reads it; almost
+        # any bytes decode as it, so it is only tried when UTF-8 fails.
+        text = raw.decode("cp1258", errors="replace")
+    # Windows-1258 writes many letters as a base and a combining mark: compose them, as people type them.
+    text = unicodedata.normalize("NFC", text)
     if not text.strip():
         raise UnitsFileError(label, [Problem(0, None, "tệp rỗng; cần dòng tiêu đề code,name,kind và ít nhất "
                                                       "một đơn vị")])
@@ -104,7 +127,8 @@ def _delimiter(text: str) -> str:
 
 
 def _column_name(cell: str) -> str:
-    return re.sub(r"[\s\-]+", "_", cell.strip().lstrip("\ufeff").strip().lower())
+    name = re.sub(r"[\s\-]+", "_", cell.strip().lstrip("\ufeff").strip().lower())
+    return VIETNAMESE_COLUMNS.get(fold(cell).replace(" ", "_"), name)
 
 
 def _header(cells: list[str], line: int, table: Table) -> list[str | None] | None:
@@ -132,33 +156,59 @@ def _header(cells: list[str], line: int, table: Table) -> list[str | None] | Non
     return names
 
 
+def _xlsx(raw: bytes, label: str) -> Table:
+    """The first sheet of a workbook, read with the register's bounded streaming reader."""
+    table = Table("cột")
+    rows = ((line, ["" if c is None else _cell_text(c) for c in cells])
+            for line, cells in xlsx_rows(label, raw, Limits()))
+    return _fill(table, rows)
+
+
+def _cell_text(cell: object) -> str:
+    # Excel stores a code typed as 7 as the number 7.0: write it as a person typed it.
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
+
+
 def _csv(text: str, label: str) -> Table:
     table = Table("cột")
-    header: list[str | None] | None = None
     # Rows are numbered as a spreadsheet shows them: every record one row, blank ones included.
-    line = 0
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    try:
+    line = 0
+
+    def numbered() -> Iterator[tuple[int, list[str]]]:
+        nonlocal line
         for cells in reader:
             line += 1
-            if not any(c.strip() for c in cells):
-                continue
-            if header is None:
-                header = _header(cells, line, table)
-                if header is None:
-                    return table
-                continue
-            extra = [c for c in cells[len(header):] if c.strip()]
-            if extra:
-                table.problems.append(Problem(line, None, f"dòng có {len(cells)} ô nhưng dòng tiêu đề chỉ có "
-                                                          f"{len(header)} cột; hãy xóa ô thừa, hoặc đặt giá trị có "
-                                                          "dấu phân cách trong ngoặc kép"))
-                continue
-            values = {name: cell.strip() for name, cell in zip(header, cells, strict=False) if name}
-            table.records.append(Record(line, values))
+            yield line, cells
+
+    try:
+        return _fill(table, numbered())
     except csv.Error as exc:
         table.problems.append(Problem(line + 1, None, f"không đọc được dòng này như CSV ({exc}); hãy lưu lại tệp "
                                                       "dạng CSV từ bảng tính"))
+    return table
+
+
+def _fill(table: Table, rows: Iterable[tuple[int, list[str]]]) -> Table:
+    header: list[str | None] | None = None
+    for line, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue
+        if header is None:
+            header = _header(cells, line, table)
+            if header is None:
+                return table
+            continue
+        extra = [c for c in cells[len(header):] if c.strip()]
+        if extra:
+            table.problems.append(Problem(line, None, f"dòng có {len(cells)} ô nhưng dòng tiêu đề chỉ có "
+                                                      f"{len(header)} cột; hãy xóa ô thừa, hoặc đặt giá trị có "
+                                                      "dấu phân cách trong ngoặc kép"))
+            continue
+        values = {name: cell.strip() for name, cell in zip(header, cells, strict=False) if name}
+        table.records.append(Record(line, values))
     return table
 
 

@@ -18,6 +18,7 @@ from reminder_service.registry.fields import (
     email_problem,
     telegram_problem,
     text_problem,
+    unit_kind,
 )
 from reminder_service.registry.source import Problem, Record, Table, UnitsFileError, read_file, read_table
 
@@ -80,7 +81,7 @@ def validate(table: Table, kinds: Mapping[str, str], section_codes: Sequence[str
         problem = text_problem(name, "tên đơn vị")
         if problem:
             _add(table, record, "name", problem)
-        kind = record.values.get("kind", "").lower()
+        kind = unit_kind(record.values.get("kind", ""))
         control = control_problem(kind, "loại đơn vị")
         if control:
             _add(table, record, "kind", control)
