@@ -541,7 +541,8 @@ def _cp1258(text: str) -> bytes:
         try:
             out += char.encode("cp1258")
         except UnicodeEncodeError:
-            base, *marks = unicodedata.normalize("NFD", char)
+            decomposed = unicodedata.normalize("NFD", char)
+            base, marks = decomposed[0], decomposed[1:]
             shape = "".join(m for m in marks if m in "\u0302\u0306\u031b")
             tone = "".join(m for m in marks if m not in "\u0302\u0306\u031b")
             out += unicodedata.normalize("NFC", base + shape).encode("cp1258") + tone.encode("cp1258")
