@@ -44,6 +44,7 @@ def test_the_file_of_a_sqlite_url_is_the_one_sqlite_opens(workdir: Path, written
     from reminder_service.db.urls import sqlite_file
 
     url = written.format(work=workdir)
+    (workdir / "du-lieu").mkdir(exist_ok=True)  # SQLite creates the file, not its folder
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
@@ -90,7 +91,7 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-@pytest.mark.parametrize("command", [["init"], ["status"], ["db", "upgrade"]])
+@pytest.mark.parametrize("command", [["init"], ["db", "upgrade"]])
 def test_a_database_the_service_creates_is_readable_by_its_owner_only(
     cli: Cli, workdir: Path, usual_umask: None, monkeypatch: pytest.MonkeyPatch, command: list[str]
 ) -> None:
@@ -102,6 +103,21 @@ def test_a_database_the_service_creates_is_readable_by_its_owner_only(
     database.chmod(0o640)
     cli(*command)
     assert _mode(database) == 0o640
+
+
+@pytest.mark.parametrize("command", [["status"], ["today"], ["health"], ["overdue"], ["submissions", "list"],
+                                     ["units", "list"], ["outbox", "list"], ["waivers", "list"]])
+def test_a_read_only_command_never_creates_a_database(cli: Cli, workdir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      command: list[str]) -> None:
+    # A typo in the path used to leave an empty database file (and its folder) behind.
+    monkeypatch.setenv(URL_ENV, "sqlite:///sai/duong/dan.sqlite3")
+    result = cli(*command)
+    assert not (workdir / "sai").exists()
+    assert "Traceback" not in result.err
+    if command[0] not in ("today", "health"):
+        assert result.code == 2
+        assert "không có tệp cơ sở dữ liệu sai/duong/dan.sqlite3" in result.err
+        assert "reminder-service init" in result.err
 
 
 def test_the_journal_files_are_as_private_as_the_database(cli: Cli, workdir: Path, usual_umask: None,

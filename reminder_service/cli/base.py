@@ -106,11 +106,17 @@ def app_of(ctx: click.Context) -> App:
 
 def db_app_of(ctx: click.Context) -> App:
     """The App, after checking that the database exists at the current schema."""
-    from reminder_service.db.engine import is_current
+    from reminder_service.db.engine import is_current, missing_file
     from reminder_service.db.urls import shown
 
     app = app_of(ctx)
     engine = app.engine  # a malformed URL is a UserError with its own message, not a failure to connect
+    absent = missing_file(engine)
+    if absent is not None:
+        # Connecting would leave an empty file behind: a typo in the path must not create a database.
+        raise click.ClickException(
+            f"không có tệp cơ sở dữ liệu {absent}; hãy kiểm tra đường dẫn trong [database].url hoặc "
+            "REMINDER_SERVICE_DATABASE_URL, hoặc tạo cơ sở dữ liệu mới bằng: reminder-service init")
     try:
         current = is_current(engine)
     except Exception as exc:

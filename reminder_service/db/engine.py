@@ -58,9 +58,8 @@ def make_engine(url: str) -> Engine:
         if parsed.username or parsed.password or parsed.host or parsed.port:
             raise UserError(f'địa chỉ SQLite "{shown(url)}" không dùng tên người dùng, mật khẩu hay máy chủ; '
                             "ví dụ sqlite:///var/reminder-service.sqlite3 hoặc sqlite:////duong/dan/tuyet/doi.sqlite3")
-        path = sqlite_file(parsed)
-        if path is not None and parsed.query.get("mode") != "ro":
-            _create_private(path)
+        # No file is created here: a command that only reads must leave no empty file behind when the path
+        # is wrong. The database's file is created by ``upgrade`` (init, db upgrade, run's start-up).
         engine = _create(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -109,8 +108,16 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision; safe to run on every start."""
+    """Bring the schema to the newest revision; safe to run on every start. A SQLite file is created
+    first, private to the service's account."""
     from alembic import command
+
+    if engine.dialect.name == "sqlite":
+        from reminder_service.db.urls import sqlite_file
+
+        path = sqlite_file(engine.url)
+        if path is not None and engine.url.query.get("mode") != "ro":
+            _create_private(path)
 
     try:
         command.upgrade(_alembic_config(engine), "head")
@@ -129,8 +136,20 @@ def alembic_head(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
 
 
+def missing_file(engine: Engine) -> Path | None:
+    """The SQLite file the URL names when it does not exist yet; connecting would create it empty."""
+    if engine.dialect.name != "sqlite":
+        return None
+
+    path = sqlite_file(engine.url)
+    return path if path is not None and not path.exists() else None
+
+
 def is_current(engine: Engine) -> bool:
-    """Whether the database exists at the newest schema (False for an empty database)."""
+    """Whether the database exists at the newest schema (False for an empty database, or a SQLite file
+    that does not exist, which is then not created: a read must leave no empty file behind)."""
+    if missing_file(engine) is not None:
+        return False
     with engine.connect() as connection:
         try:
             version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
