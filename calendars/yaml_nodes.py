@@ -15,6 +15,8 @@ from typing import NoReturn
 
 import yaml
 
+from calendars.words import os_reason
+
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _INT_TAG = "tag:yaml.org,2002:int"
 _NULL_TAG = "tag:yaml.org,2002:null"
@@ -60,7 +62,8 @@ class DirectiveError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        return "\n".join(f"{self.path}, dòng {p.line}: {p.message}" for p in self.problems)
+        return "\n".join(f"{self.path}, dòng {p.line}: {p.message}" if p.line else f"{self.path}: {p.message}"
+                         for p in self.problems)
 
 
 class _TooDeep(Exception):
@@ -222,8 +225,7 @@ def read_document(path: Path) -> Node:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        raise DirectiveError(label, [Problem(0, f"không đọc được tệp ({reason})")]) from exc
+        raise DirectiveError(label, [Problem(0, f"không đọc được tệp ({os_reason(exc)})")]) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

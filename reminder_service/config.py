@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from reminder_service.datetext import DateError, read_date
-from reminder_service.errors import UserError
+from reminder_service.errors import UserError, os_reason
 from reminder_service.escalation.policy import Policy
 from reminder_service.escalation.settings import KEYS as ESCALATION_KEYS
 from reminder_service.escalation.settings import parse_policy
@@ -186,7 +186,7 @@ def _read(path: Path) -> tuple[str, dict[str, Any]]:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(
-            f"Không đọc được tệp cấu hình {path} ({exc.strerror or exc.__class__.__name__}). "
+            f"Không đọc được tệp cấu hình {path} ({os_reason(exc)}). "
             f"Hãy kiểm tra đường dẫn trong --config hoặc biến môi trường {CONFIG_ENV}."
         ) from None
     try:

@@ -29,7 +29,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from reminder_service.db.urls import shown, sqlite_file
-from reminder_service.errors import UserError
+from reminder_service.errors import UserError, os_reason
 
 log = structlog.get_logger(__name__)
 
@@ -84,7 +84,7 @@ def _descriptor(path: Path) -> tuple[tuple[int, int], int]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError as exc:
-        raise UserError(f"không mở được tệp cơ sở dữ liệu {path} ({exc.strerror}); hãy kiểm tra đường dẫn và "
+        raise UserError(f"không mở được tệp cơ sở dữ liệu {path} ({os_reason(exc)}); hãy kiểm tra đường dẫn và "
                         "quyền truy cập.") from None
     status = os.fstat(fd)
     identity = (status.st_dev, status.st_ino)

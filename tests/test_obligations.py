@@ -69,7 +69,7 @@ def test_deactivated_unit_keeps_its_history_and_comes_back(app: App) -> None:
         q1 = session.scalar(select(Obligation).join(Unit).where(Unit.code == "XA_AN_BINH", Obligation.code == "q1"))
         assert q1 is not None
         record_submission(session, q1, received_at=datetime(2021, 3, 12, 10), doc_no="12/BC-UBND", note=None,
-                          actor=ACTOR, now=NOW)
+                          actor=ACTOR, now=datetime(2021, 3, 12, 11))
         session.execute(update(Unit).where(Unit.code == "XA_AN_BINH").values(active=False))
     with app.session() as session:
         result = sync_obligations(session, app.calendar(2021), ACTOR, NOW)

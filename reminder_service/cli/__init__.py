@@ -67,10 +67,7 @@ class RootGroup(ViGroup):
 )
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None) -> None:
-    """Theo dõi hạn nộp và nhắc báo cáo cải cách hành chính (CCHC).
-
-    Deadlines and escalating reminders for CCHC reports.
-    """
+    """Theo dõi hạn nộp và nhắc báo cáo cải cách hành chính (CCHC)."""
     if config_path is not None:
         ctx.ensure_object(AppHolder).config_path = config_path
 
@@ -89,6 +86,10 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
                         standalone_mode=False, obj=holder)
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # A group typed alone ("reminder-service units"): its help, which lists its commands, not an error.
+        click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+        return EXIT_INPUT
     except click.UsageError as exc:
         return _fail(usage_message(exc))
     except click.Abort:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import getpass
 import re
 from collections.abc import Callable
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from reminder_service.audit import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
+OPTIONS_METAVAR = "[TÙY_CHỌN]"
 _HEADINGS = {"Options": "Tùy chọn", "Commands": "Lệnh", "Arguments": "Tham số"}
 
 
@@ -34,14 +36,53 @@ class ViContext(click.Context):
     formatter_class = ViHelpFormatter
 
 
+# click's own words in a help page, and its metavars (types' names), in Vietnamese.
+_HELP_WORDS = (("[required]", "[bắt buộc]"), ("[default: ", "[mặc định: "), ("default: ", "mặc định: "),
+               ("[env var: ", "[biến môi trường: "))
+_METAVARS = {"TEXT": "CHUỖI", "INTEGER": "SỐ", "INTEGER RANGE": "SỐ", "FLOAT": "SỐ", "FLOAT RANGE": "SỐ",
+             "FILE": "TỆP", "FILENAME": "TỆP", "PATH": "ĐƯỜNG_DẪN", "DIRECTORY": "THƯ_MỤC", "BOOLEAN": "CÓ|KHÔNG",
+             "UUID": "MÃ", "DATETIME": "NGÀY_GIỜ"}
+
+
+def _vi_metavar(param: click.Parameter, ctx: click.Context) -> None:
+    """Give a parameter without a metavar of its own the Vietnamese name of its type."""
+    if param.metavar is not None or (isinstance(param, click.Option) and param.is_flag):
+        return
+    shown = param.make_metavar(ctx)
+    bare = shown.strip("[]").removesuffix("...")
+    if bare in _METAVARS:
+        param.metavar = _METAVARS[bare]
+
+
 class _ViHelp:
-    """Vietnamese help-option text, shared by commands and groups."""
+    """Vietnamese help-option text, usage line and option help, shared by commands and groups."""
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         option: click.Option | None = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
             option.help = "Hiện hướng dẫn này rồi thoát."
         return option
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params: list[click.Parameter] = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            _vi_metavar(param, ctx)
+        return params
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        records = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                text = record[1]
+                for english, vietnamese in _HELP_WORDS:
+                    text = text.replace(english, vietnamese)
+                records.append((record[0], text))
+        if records:
+            with formatter.section("Tùy chọn"):
+                formatter.write_dl(records)
+        if isinstance(self, click.Group):
+            self.format_commands(ctx, formatter)
 
 
 class AppHolder:
@@ -83,6 +124,7 @@ class ViCommand(_ViHelp, click.Command):
     context_class = ViContext
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", OPTIONS_METAVAR)
         super().__init__(*args, **kwargs)
         self.params.append(config_option())
 
@@ -147,6 +189,11 @@ class ViGroup(_ViHelp, click.Group):
     context_class = ViContext
     command_class = ViCommand
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", OPTIONS_METAVAR)
+        kwargs.setdefault("subcommand_metavar", "LỆNH [THAM_SỐ]...")
+        super().__init__(*args, **kwargs)
+
 
 ViGroup.group_class = ViGroup
 
@@ -175,17 +222,37 @@ class DayType(click.ParamType[date]):
             self.fail(str(error).rstrip("."), param, ctx)
 
 
+class KindType(click.ParamType[str]):
+    """A unit kind: its code (commune, monitor) or a Vietnamese word (xã, phường, thị trấn, phòng)."""
+
+    name = "LOẠI"
+
+    def __init__(self, *allowed: str) -> None:
+        self.allowed = allowed
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from reminder_service.registry.fields import unit_kind
+
+        kind = unit_kind(str(value))
+        if self.allowed and kind not in self.allowed:
+            self.fail(f'không có loại đơn vị "{value}"; chọn một trong: {", ".join(self.allowed)} '
+                      "(hoặc xã, thị trấn, phòng)", param, ctx)
+        return kind
+
+
 class ChoiceType(click.ParamType[str]):
     """A choice whose refusal is worded in Vietnamese."""
 
-    def __init__(self, *options: str) -> None:
+    def __init__(self, *options: str, listed: tuple[str, ...] = ()) -> None:
+        """``listed``: the choices to name in help and refusals when only some are for people to pick."""
         self.options = options
-        self.name = "|".join(options)
+        self.listed = listed or options
+        self.name = "|".join(self.listed)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value).strip().lower()
         if text not in self.options:
-            self.fail(f'"{value}" không hợp lệ; chọn một trong: {", ".join(self.options)}', param, ctx)
+            self.fail(f'"{value}" không hợp lệ; chọn một trong: {", ".join(self.listed)}', param, ctx)
         return text
 
 
@@ -199,7 +266,26 @@ _TRANSLATIONS = (
     (r"Invalid value for '([^']+)'(?: / '[^']+')*: (.+)", "giá trị của {0} không hợp lệ: {1}"),
     (r"Invalid value for ([^:]+): (.+)", "giá trị của {0} không hợp lệ: {1}"),
     (r"Missing command\.", "thiếu tên lệnh"),
+    # From here on: the reasons click gives inside an "Invalid value" message.
+    (r"'(.*?)' is not a valid integer range\.?", "“{0}” không phải là số nguyên"),
+    (r"'(.*?)' is not a valid integer\.?", "“{0}” không phải là số nguyên"),
+    (r"'(.*?)' is not a valid float\.?", "“{0}” không phải là số"),
+    (r"(\S+) is not in the range (.+?)\.", "{0} nằm ngoài khoảng cho phép ({1})"),
+    (r"(?:File|Path|Directory) '(.+?)' does not exist\.?", "không có tệp hoặc thư mục “{0}”"),
+    (r"(?:File|Path) '(.+?)' is a directory\.?", "“{0}” là thư mục, không phải tệp"),
+    (r"Directory '(.+?)' is a file\.?", "“{0}” là tệp, không phải thư mục"),
+    (r"(?:File|Path|Directory) '(.+?)' is not readable\.?", "không có quyền đọc “{0}”"),
+    (r"(?:File|Path|Directory) '(.+?)' is not writable\.?", "không có quyền ghi “{0}”"),
+    (r"'(.+?)': No such file or directory", "không có tệp hoặc thư mục “{0}”"),
+    (r"'(.+?)': Permission denied", "không có quyền truy cập “{0}”"),
 )
+
+
+_VALUE_PATTERNS = 9  # _TRANSLATIONS[_VALUE_PATTERNS:] are the reasons, translated wherever they appear
+
+
+def _filler(template: str) -> Callable[[re.Match[str]], str]:
+    return lambda found: template.format(*found.groups())
 
 
 def usage_message(error: click.UsageError) -> str:
@@ -211,7 +297,17 @@ def usage_message(error: click.UsageError) -> str:
             # Keep what follows the matched part: click's "Did you mean …?" suggestions.
             text = template.format(*found.groups()) + text[found.end():]
             break
-    text = re.sub(r"\s*Did you mean (.+)\?", r" (có phải ý bạn là \1?)", text).rstrip(".")
+    for pattern, template in _TRANSLATIONS[_VALUE_PATTERNS:]:
+        # The reason inside "giá trị của X không hợp lệ: <reason>" is click's too.
+        text = re.sub(pattern, _filler(template), text)
+    text = re.sub(r"\s*Did you mean '?([^'?]+)'?\?", r" (có phải ý ông/bà là “\1”?)", text).rstrip(".")
+    unknown = re.fullmatch(r'không có lệnh "(.+)"', text)
+    if unknown is not None and error.ctx is not None and isinstance(error.ctx.command, click.Group):
+        # A typo deserves the nearest command, as a person would guess it.
+        names = error.ctx.command.list_commands(error.ctx)
+        near = difflib.get_close_matches(unknown.group(1).lower(), names, n=1, cutoff=0.6)
+        if near:
+            text += f" (có phải ý ông/bà là “{near[0]}”?)"
     text = re.sub(r"\(Possible options: (.+)\)", r"(các tùy chọn gần giống: \1)", text)
     command = error.ctx.command_path if error.ctx is not None else "reminder-service"
     return f"Lỗi: {text}.\nXem hướng dẫn: {command} --help"

@@ -14,8 +14,8 @@ from calendars.loader import load_directive
 from calendars.model import Directive
 from reminder_service import clock
 from reminder_service.app import App
-from reminder_service.cli.base import ChoiceType, ViGroup, YearType, app_of
-from reminder_service.errors import UserError
+from reminder_service.cli.base import ChoiceType, KindType, ViGroup, YearType, app_of
+from reminder_service.errors import UserError, os_reason
 from reminder_service.present.calendar_view import calendar_json, calendar_table
 
 _SEVERITY = {"warning": "cảnh báo", "info": "lưu ý"}
@@ -38,7 +38,8 @@ def calendar() -> None:
 
 @calendar.command()
 @click.option("--year", "-y", type=YearType(), help="Năm báo cáo, ví dụ 2021 (mặc định: năm nay).")
-@click.option("--kind", "-k", help="Chỉ loại đơn vị này: commune (xã, thị trấn) hoặc monitor (phòng theo dõi).")
+@click.option("--kind", "-k", type=KindType(),
+              help="Chỉ loại đơn vị này: commune (hoặc xã, thị trấn) hoặc monitor (hoặc phòng theo dõi).")
 @click.option("--format", "-f", "output", type=ChoiceType("table", "json"), default="table", show_default=True,
               help="table: bảng cho người đọc; json: cho máy.")
 @click.option("--details", "-d", is_flag=True, help="Kèm nội dung cần gửi và cách gửi của từng báo cáo.")
@@ -57,7 +58,7 @@ def show(ctx: click.Context, year: int | None, kind: str | None, output: str, de
 
 @calendar.command()
 @click.option("--year", "-y", type=YearType(), help="Năm báo cáo, ví dụ 2021 (mặc định: năm nay).")
-@click.option("--kind", "-k", help="Chỉ loại đơn vị này: commune hoặc monitor.")
+@click.option("--kind", "-k", type=KindType(), help="Chỉ loại đơn vị này: commune (xã) hoặc monitor (phòng).")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="Ghi ra tệp .ics (mặc định: in ra màn hình).")
 @click.option("--alarm-days", type=click.IntRange(0, 20), default=3, show_default=True,
@@ -81,7 +82,7 @@ def ics(ctx: click.Context, year: int | None, kind: str | None, output: Path | N
     try:
         output.write_bytes(data)
     except OSError as exc:
-        raise UserError(f"không ghi được tệp {output} ({exc.strerror}); hãy chọn thư mục có quyền ghi.") from None
+        raise UserError(f"không ghi được tệp {output} ({os_reason(exc)}); hãy chọn thư mục có quyền ghi.") from None
     events = data.count(b"BEGIN:VEVENT")
     click.echo(f"Đã ghi {events} hạn nộp vào {output}.")
 

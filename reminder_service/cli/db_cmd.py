@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 import click
 
 from reminder_service import clock
-from reminder_service.cli.base import DayType, ViGroup, app_of, cli_actor
+from reminder_service.cli.base import DayType, ViCommand, ViGroup, app_of, cli_actor
 from reminder_service.db.urls import shown
 
 
@@ -25,7 +25,7 @@ def upgrade(ctx: click.Context) -> None:
     click.echo(f"Cơ sở dữ liệu đã ở phiên bản mới nhất: {shown(app.config.database_url)}")
 
 
-@click.command()
+@click.command(cls=ViCommand)
 @click.option("--demo", is_flag=True, help="Nạp thêm tổ chức mẫu (một huyện giả định) và số liệu nộp báo cáo mẫu.")
 @click.option("--as-of", type=DayType(), help="Dữ liệu mẫu tính đến ngày này (mặc định: hôm nay).")
 @click.pass_context

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from calendars.rules import DateRange
 from reminder_service import clock
-from reminder_service.cli.base import ChoiceType, DayType, ViGroup, YearType, cli_actor, db_app_of
+from reminder_service.cli.base import DayType, KindType, ViGroup, YearType, cli_actor, db_app_of
 from reminder_service.config import parse_day
 from reminder_service.db.models import Obligation, Unit
 from reminder_service.errors import UserError
@@ -59,7 +59,7 @@ def _window(text: str | None) -> DateRange | None:
 @obligations.command()
 @click.option("--title", required=True, help='Tên báo cáo, ví dụ "Báo cáo bổ sung số liệu CCHC năm 2026".')
 @click.option("--units", "unit_codes", help="Mã các đơn vị phải nộp, cách nhau bằng dấu phẩy.")
-@click.option("--kind", type=ChoiceType("commune", "monitor"), help="Hoặc: mọi đơn vị đang hoạt động thuộc loại này.")
+@click.option("--kind", type=KindType("commune", "monitor"), help="Hoặc: mọi đơn vị đang hoạt động thuộc loại này.")
 @click.option("--deadline", required=True, type=DayType(), help="Hạn nộp, ví dụ 20/12/2026.")
 @click.option("--window", help="Thời gian chốt số liệu, ví dụ 01/12/2026..14/12/2026.")
 @click.option("--id", "code", help="Mã nghĩa vụ (chữ thường không dấu); mặc định adhoc1, adhoc2…")

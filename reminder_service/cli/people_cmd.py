@@ -46,7 +46,7 @@ def _checked(value: str | None, problem: str | None, hint: str) -> str | None:
 
 @people.command()
 @click.option("--name", required=True, help='Họ và tên, ví dụ "Nguyễn Thị Hạnh".')
-@click.option("--role", required=True, type=ChoiceType(*ROLES),
+@click.option("--role", required=True, type=ChoiceType(*ROLES, listed=("receiver", "leadership")),
               help="receiver: cán bộ Phòng Nội vụ nhận báo cáo; leadership: lãnh đạo UBND.")
 @click.option("--email", help="Địa chỉ thư điện tử, ví dụ hanh.nt@phuloc.gov.vn.")
 @click.option("--telegram", help="Mã trò chuyện Telegram (chat id), ví dụ 123456789.")

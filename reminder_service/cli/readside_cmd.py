@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from calendars.workdays import WorkCalendar
 from reminder_service import clock
 from reminder_service.app import App
-from reminder_service.cli.base import ChoiceType, DayType, ViCommand, ViGroup, YearType, db_app_of
-from reminder_service.errors import UserError
+from reminder_service.cli.base import ChoiceType, DayType, KindType, ViCommand, ViGroup, YearType, db_app_of
+from reminder_service.errors import UserError, os_reason
 from reminder_service.present import status_view as view
 from reminder_service.readside import (
     Filters,
@@ -45,8 +45,8 @@ def _filter_options(function: F) -> F:
 
 
 def _kind_option(function: F) -> F:
-    return click.option("--kind", "-k", metavar="LOẠI",
-                        help="Chỉ đơn vị loại này: commune (xã, thị trấn) hoặc monitor.")(function)
+    return click.option("--kind", "-k", type=KindType(),
+                        help="Chỉ đơn vị loại này: commune (hoặc xã, thị trấn) hoặc monitor (hoặc phòng).")(function)
 
 
 def _format_option(*choices: str) -> Callable[[F], F]:
@@ -177,7 +177,7 @@ def timeliness_cmd(ctx: click.Context, year: int | None, kind: str | None, outpu
     try:
         output.write_bytes(data)
     except OSError as exc:
-        raise UserError(f"không ghi được tệp {output} ({exc.strerror}); hãy chọn thư mục có quyền ghi.") from None
+        raise UserError(f"không ghi được tệp {output} ({os_reason(exc)}); hãy chọn thư mục có quyền ghi.") from None
     click.echo(f"Đã ghi bảng tổng hợp năm {report_year} của {len(table)} đơn vị vào {output}.")
 
 

@@ -19,7 +19,7 @@ from reminder_service import clock, logs
 from reminder_service.app import App
 from reminder_service.bot.wiring import build_chat_bot
 from reminder_service.channels import build_notifiers
-from reminder_service.cli.base import db_app_of
+from reminder_service.cli.base import ViCommand, db_app_of
 from reminder_service.cli.submissions_cmd import parse_received
 from reminder_service.daemon import Daemon
 from reminder_service.db.urls import secrets
@@ -41,7 +41,7 @@ def _next_window(now: datetime, policy: Policy, workdays: WorkCalendar) -> str:
     return f"giờ gửi tiếp theo: {policy.send_from:%H:%M} {weekday_dmy(day)}"
 
 
-@click.command()
+@click.command(cls=ViCommand)
 @click.option("--once", is_flag=True, help="Chạy một lượt (đồng bộ nghĩa vụ, nhập sổ, quyết định, gửi) rồi thoát.")
 @click.option("--at", "at", metavar="NGÀY GIỜ",
               help='Với --once: chạy như thể lúc này, ví dụ "16/03/2021 09:00" (để thử và trình diễn).')

@@ -12,7 +12,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reminder_service.cli.base import ChoiceType, DayType, YearType, db_app_of
+from reminder_service.cli.base import ChoiceType, DayType, ViCommand, YearType, db_app_of
 from reminder_service.cli.submissions_cmd import parse_received
 from reminder_service.db.models import Obligation, Submission, Unit
 from reminder_service.errors import UserError
@@ -91,7 +91,7 @@ def _json(messages: list[SimMessage]) -> str:
         for m in messages], ensure_ascii=False, indent=1)
 
 
-@click.command(name="simulate")
+@click.command(name="simulate", cls=ViCommand)
 @click.option("--year", "-y", type=YearType(), required=True, help="Năm báo cáo cần mô phỏng.")
 @click.option("--from", "start", type=DayType(), help="Từ ngày (mặc định: 01/01 của năm).")
 @click.option("--to", "end", type=DayType(), help="Đến ngày (mặc định: 31/12 của năm).")

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from calendars.agenda import agenda
 from reminder_service import clock
 from reminder_service.app import App
-from reminder_service.cli.base import DayType, app_of
+from reminder_service.cli.base import DayType, ViCommand, app_of
 from reminder_service.db.engine import is_current
 from reminder_service.present.calendar_view import calendar_table
 from reminder_service.present.status_view import overdue_table, summary_table
@@ -37,7 +37,7 @@ def _picture(app: App, today: date) -> str | None:
     return f"{summary_table(year_rows, today.year, today)}\n{overdue_table(late_rows, today)}"
 
 
-@click.command()
+@click.command(cls=ViCommand)
 @click.option("--as-of", "as_of", type=DayType(), help="Xem tình hình tại ngày này thay vì hôm nay (25/11/2026).")
 @click.pass_context
 def today(ctx: click.Context, as_of: date | None) -> None:

@@ -11,6 +11,7 @@ from reminder_service import clock
 from reminder_service.cli.base import ViGroup, cli_actor, db_app_of, listing_options
 from reminder_service.present.table import render
 from reminder_service.registry import ImportResult, PersonView, apply_units, list_units, load_units
+from reminder_service.registry.fields import KIND_WORDS
 
 
 @click.group(cls=ViGroup)
@@ -97,7 +98,7 @@ def list_cmd(ctx: click.Context, show_all: bool, output_format: str) -> None:
         hint = "" if show_all else " đang hoạt động"
         click.echo(f"Chưa có đơn vị nào{hint}. Hãy nhập danh sách bằng lệnh: reminder-service units import TỆP")
         return
-    rows = [[u.code, u.name, u.kind, "; ".join(u.sections) or "—", "hoạt động" if u.active else "ngừng",
-             _person(u.head), _person(u.focal)] for u in found]
+    rows = [[u.code, u.name, KIND_WORDS.get(u.kind, u.kind), "; ".join(u.sections) or "—",
+             "hoạt động" if u.active else "ngừng", _person(u.head), _person(u.focal)] for u in found]
     click.echo(render(["Mã", "Tên đơn vị", "Loại", "Mục 3B", "Trạng thái", "Thủ trưởng", "Đầu mối"], rows))
     click.echo(f"\nTổng cộng {len(found)} đơn vị.")

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 from sqlalchemy.orm import Session, sessionmaker
 
 from reminder_service.db.urls import misread, scrub, shown, sqlite_file
-from reminder_service.errors import UserError
+from reminder_service.errors import UserError, os_reason
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # The newest migration; a test keeps it equal to Alembic's head. Checking it needs no Alembic import,
@@ -80,7 +80,7 @@ def _create_private(database: Path) -> None:
         with contextlib.suppress(FileExistsError):
             os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
     except OSError as exc:
-        raise UserError(f"không tạo được tệp cơ sở dữ liệu {database} ({exc.strerror}); hãy kiểm tra đường dẫn "
+        raise UserError(f"không tạo được tệp cơ sở dữ liệu {database} ({os_reason(exc)}); hãy kiểm tra đường dẫn "
                         "và quyền ghi vào thư mục.") from None
 
 

@@ -24,7 +24,7 @@ from datetime import date, datetime, time
 from itertools import chain, islice
 from pathlib import Path
 
-from reminder_service.errors import UserError
+from reminder_service.errors import UserError, os_reason
 from reminder_service.register.dates import parse_moment, time_of_day
 from reminder_service.register.limits import LIMITS, Limits, megabytes, thousands
 from reminder_service.register.text import clean, compact
@@ -140,7 +140,7 @@ def _read_bytes(path: Path, limits: Limits) -> bytes:
     except FileNotFoundError:
         raise UserError(f"không tìm thấy tệp {path}; hãy kiểm tra lại đường dẫn") from None
     except OSError as exc:
-        raise UserError(f"không đọc được tệp {path} ({exc.strerror or exc.__class__.__name__})") from None
+        raise UserError(f"không đọc được tệp {path} ({os_reason(exc)})") from None
     if size > limits.file_bytes:
         raise UserError(f"tệp {path.name} quá lớn ({megabytes(size)} MB, giới hạn {megabytes(limits.file_bytes)} "
                         "MB); hãy xuất sổ văn bản đến theo từng khoảng thời gian ngắn hơn (ví dụ từng tháng) rồi "

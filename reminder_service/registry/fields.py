@@ -104,6 +104,10 @@ KIND_ALIASES = {
 }
 
 
+# How a kind is shown to a person (tables, messages): the codes are for files and machines.
+KIND_WORDS = {"commune": "xã, thị trấn", "monitor": "phòng theo dõi"}
+
+
 def unit_kind(text: str) -> str:
     """The kind code for what a person typed: the code itself (commune, monitor) or a Vietnamese word
     (xã, phường, thị trấn → commune; phòng, cơ quan → monitor); anything else is returned lower-cased."""

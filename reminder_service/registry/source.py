@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from calendars.yaml_nodes import _syntax_problem
-from reminder_service.errors import UserError
+from reminder_service.errors import UserError, os_reason
 from reminder_service.register.limits import Limits
 from reminder_service.register.text import fold
 from reminder_service.register.xlsx import xlsx_rows
@@ -282,5 +282,5 @@ def read_file(path: Path) -> bytes:
     except PermissionError:
         reason = "không có quyền đọc tệp"
     except OSError as exc:
-        reason = f"không đọc được tệp ({exc.strerror or exc.__class__.__name__})"
+        reason = f"không đọc được tệp ({os_reason(exc)})"
     raise UnitsFileError(label, [Problem(0, None, reason)])
