@@ -33,6 +33,16 @@ class FanOut(Notifier):
             await part.close()
 
 
+def channel_words(config: Config) -> str:
+    """How each channel delivers, in words for the start-up line: never a class name."""
+    email = (f"e-mail: gửi qua máy chủ thư {config.email.host}" if config.email.configured
+             else "e-mail: in ra màn hình (chưa cấu hình máy chủ thư)")
+    telegram = "Telegram: gửi qua bot" if config.telegram.enabled else "Telegram: chưa bật (in ra màn hình)"
+    if config.outbox_jsonl is not None and not (config.email.configured and config.telegram.enabled):
+        telegram += f"; tin in ra màn hình cũng được ghi vào {config.outbox_jsonl}"
+    return f"{email}; {telegram}"
+
+
 def build_notifiers(config: Config, environ: Mapping[str, str] | None = None,
                     stream: TextIO | None = None) -> dict[str, Notifier]:
     notifiers: dict[str, Notifier] = {}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pendulum
@@ -20,6 +21,20 @@ def now() -> datetime:
 
 def today() -> date:
     return now().date()
+
+
+def shifted(day: date, *, real: Callable[[], datetime] = now) -> Callable[[], datetime]:
+    """A clock that starts on ``day`` at the current time of day (Vietnam) and runs on from there:
+    `run --as-of`, for training and demonstrations."""
+    started = real()
+    there = datetime.combine(day, started.astimezone(ZoneInfo(TIMEZONE)).time(), tzinfo=ZoneInfo(TIMEZONE))
+    # In seconds, not a pendulum interval: adding one of those steps by calendar months and days.
+    offset = timedelta(seconds=there.timestamp() - started.timestamp())
+
+    def current() -> datetime:
+        return real() + offset
+
+    return current
 
 
 def wall(moment: datetime) -> datetime:

@@ -17,8 +17,8 @@ import contextlib
 import gc
 import signal
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -126,9 +126,11 @@ class Daemon:
                 office_name=self.app.config.office_name, issuer=self.app.calendar(local.year).directive.issued_by,
                 intake=intake, held=report.held)
             set_state(session, "last_tick", local.isoformat(), now)
-        if summaries.digests or summaries.weekly:
-            log.info("summaries_written", digests=summaries.digests, weekly=summaries.weekly)
-        return report
+        written = summaries.digests + summaries.weekly + summaries.rollups
+        if written:
+            log.info("summaries_written", digests=summaries.digests, weekly=summaries.weekly,
+                     rollups=summaries.rollups)
+        return replace(report, summaries=written)
 
     def watch(self) -> None:
         folder = self.app.config.watch_dir
@@ -181,6 +183,11 @@ class Daemon:
         if scheduler is None or self._stop.is_set():
             return
         common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None, "replace_existing": True}
+        # The year's obligations first: a tick racing the first sync would miss a new year's reports for
+        # a whole tick interval (five minutes), so the jobs start only once it has run.
+        await self._guarded("sync", lambda: asyncio.to_thread(self.sync_years))
+        if self._stop.is_set() or not self.election.leading:
+            return
         first = _at_once()
         jobs: dict[str, tuple[Callable[..., object], tuple[object, ...], dict[str, int]]] = {
             "sync": (self._guarded, ("sync", lambda: asyncio.to_thread(self.sync_years)), {"hours": 6}),
@@ -192,7 +199,8 @@ class Daemon:
         if self.bot is not None:
             jobs["bot"] = (self.keep_bot, (), {"seconds": 60})
         for name, (function, args, every) in jobs.items():
-            scheduler.add_job(function, "interval", args=args, id=name, next_run_time=first, **every, **common)
+            start = first + timedelta(hours=6) if name == "sync" else first
+            scheduler.add_job(function, "interval", args=args, id=name, next_run_time=start, **every, **common)
         systemd.status(STATUS_LEADER)
 
     async def _follow(self) -> None:

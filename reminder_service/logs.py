@@ -6,10 +6,13 @@ import logging
 import os
 import sys
 from collections.abc import Iterable, Mapping, MutableMapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 
+from reminder_service.clock import TIMEZONE
 from reminder_service.redaction import Scrubber
 from reminder_service.secrets import SMTP_PASSWORD, TELEGRAM_TOKEN, read_secret
 
@@ -54,12 +57,17 @@ class _StderrHandler(logging.Handler):
 _CHATTY = ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater", "tornado.access")
 
 
-def _bridge_stdlib(level: int, processors: list[Any]) -> None:
+def _vietnam_time(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """A terminal's lines in the office's time, offset shown: a person reads 09:00, not 02:00Z."""
+    event["timestamp"] = datetime.now(ZoneInfo(TIMEZONE)).isoformat(sep=" ", timespec="seconds")
+    return event
+
+
+def _bridge_stdlib(level: int, processors: list[Any], stamp: Any) -> None:
     """python-telegram-bot, httpx, APScheduler and tornado log through the standard library: their lines
     go through the same redaction and rendering, so the journal holds one format and no secret."""
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name,
-                           structlog.processors.TimeStamper(fmt="iso", utc=True)],
+        foreign_pre_chain=[structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name, stamp],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *processors],
     )
     root = logging.getLogger()
@@ -83,12 +91,14 @@ def configure(*, json: bool | None = None, level: int = logging.INFO, environ: M
     secrets = [s for s in (read_secret(TELEGRAM_TOKEN, env), read_secret(SMTP_PASSWORD, env), *also_hide) if s]
     renderer: Any = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer(
         colors=False)
-    _bridge_stdlib(level, [structlog.processors.format_exc_info, Redactor(secrets), renderer])
+    # The journal keeps UTC (machines compare it); a terminal shows Vietnam time.
+    stamp: Any = structlog.processors.TimeStamper(fmt="iso", utc=True) if json else _vietnam_time
+    _bridge_stdlib(level, [structlog.processors.format_exc_info, Redactor(secrets), renderer], stamp)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            stamp,
             structlog.processors.format_exc_info,
             Redactor(secrets),
             renderer,

@@ -56,6 +56,8 @@ class TickReport:
     superseded: int
     held: tuple[Held, ...]
     conflicts: int
+    # Digests, roll-ups and weekly summaries written in the same pass (the daemon adds them).
+    summaries: int = 0
 
 
 def _open(today: date) -> tuple[ColumnElement[bool], ...]:

@@ -69,7 +69,7 @@ def test_overdue_day_delivers_by_email_and_telegram_exactly_once(
         "an@songlam.example", "noivu@songlam.example"]
     telegram = [c.params["text"] for c in bot.sent(chat_id=HEAD_CHAT)]
     assert sum("Quý I/2021" in text for text in telegram) == 1
-    assert "0 tin cần gửi" in again.out  # the second pass found everything already decided
+    assert "0 tin nhắn mới" in again.out  # the second pass found everything already decided
     assert _count(app, "pending") == 0
 
 
@@ -144,6 +144,8 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path: Path, sqlite_template: Path)
         assert process.stdout is not None
         banner = process.stdout.readline()
         assert "Dịch vụ đang chạy" in banner
+        # Channels in words, never class names.
+        assert "e-mail: in ra màn hình" in banner and "Telegram: chưa bật" in banner and "FanOut" not in banner
         time.sleep(1.0)
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
@@ -153,6 +155,9 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path: Path, sqlite_template: Path)
     assert process.returncode == 0, err
     assert "Đã dừng dịch vụ." in out
     assert "daemon_stopped" in err and "Traceback" not in err
+    # The year's obligations are synced before the first tick decides anything.
+    assert "obligations_synced" in err and "reconcile_tick" in err
+    assert err.index("obligations_synced") < err.index("reconcile_tick")
 
 
 def test_the_running_daemon_answers_chat_commands_then_stops_cleanly(app: App, tmp_path: Path,
@@ -185,3 +190,50 @@ def test_the_running_daemon_answers_chat_commands_then_stops_cleanly(app: App, t
     assert process.returncode == 0, err
     assert "bot_stopped" in err and "daemon_stopped" in err and "Traceback" not in err
     assert TOKEN not in out + err
+
+
+def test_run_as_of_a_date_answers_the_bot_as_of_that_day(app: App, tmp_path: Path) -> None:
+    """Trainers run the service as of 18/03/2021: the clock starts there and the bot answers for that day."""
+    receiver_chat = 7002
+    district(app, {**HEAD, "telegram_chat_id": str(HEAD_CHAT)}, {**RECEIVER, "telegram_chat_id": str(receiver_chat)})
+    with FakeBotApi(token=TOKEN) as bot:
+        config = _config(tmp_path, _free_port(), bot.base_url)
+        env = {**os.environ, "REMINDER_SERVICE_CONFIG": str(config), "REMINDER_SERVICE_TELEGRAM_TOKEN": TOKEN,
+               "REMINDER_SERVICE_DATABASE_URL": app.config.database_url}
+        process = subprocess.Popen([sys.executable, "-m", "reminder_service", "run", "--as-of", "18/03/2021"],
+                                   cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert process.stdout is not None
+            banner = process.stdout.readline()
+            started = process.stdout.readline()
+            bot.wait_for_calls("getUpdates", timeout=30)
+            bot.push_message(receiver_chat, "/quahan")
+            deadline = time.monotonic() + 30
+            while not bot.sent(chat_id=receiver_chat) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            answers = [call.params["text"] for call in bot.sent(chat_id=receiver_chat)]
+            process.send_signal(signal.SIGTERM)
+            _out, err = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert banner.startswith("CHẾ ĐỘ MÔ PHỎNG: dịch vụ và bot chat chạy như thể hôm nay là Thứ Năm, 18/03/2021")
+    assert "Dịch vụ đang chạy" in started and "Telegram: gửi qua bot" in started
+    assert answers and "Tính đến hết Thứ Năm, ngày 18/03/2021" in answers[0]
+    assert process.returncode == 0, err
+
+
+def test_as_of_and_once_do_not_mix(db_cli: Cli) -> None:
+    result = db_cli("run", "--once", "--as-of", "18/03/2021")
+    assert result.code == 2 and "--at" in result.err
+
+
+def test_a_shifted_clock_starts_on_the_day_at_the_time_of_day_and_runs_on() -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    from reminder_service.clock import shifted, wall
+
+    real = iter(datetime(2026, 12, 5, 2, 0, tzinfo=UTC) + timedelta(minutes=m) for m in (0, 0, 90))
+    now = shifted(date(2021, 3, 18), real=lambda: next(real))
+    assert wall(now()) == datetime(2021, 3, 18, 9, 0)  # 02:00 UTC is 09:00 in Vietnam
+    assert wall(now()) == datetime(2021, 3, 18, 10, 30)

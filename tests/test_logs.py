@@ -142,3 +142,20 @@ def test_library_log_records_become_redacted_json_lines(capsys: pytest.CaptureFi
     assert lines[0]["level"] == "warning" and "[đã ẩn]" in str(lines[0]["event"])
     assert "Traceback" in str(lines[1].get("exception", ""))
     assert TOKEN not in err
+
+
+def test_a_terminal_shows_vietnam_time_whatever_the_servers_zone(capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+    import time
+
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    try:
+        logs.configure(json=False, environ={})
+        structlog.get_logger("test").info("obligations_synced", year=2021)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    line = capsys.readouterr().err
+    assert re.match(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\+07:00 ", line), line

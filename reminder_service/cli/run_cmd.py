@@ -10,7 +10,7 @@ that serialises writers and has no row locks for the outbox, so it is refused wi
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import date, datetime
 
 import click
 
@@ -18,8 +18,8 @@ from calendars.workdays import WorkCalendar
 from reminder_service import clock, logs
 from reminder_service.app import App
 from reminder_service.bot.wiring import build_chat_bot
-from reminder_service.channels import build_notifiers
-from reminder_service.cli.base import ViCommand, db_app_of
+from reminder_service.channels import build_notifiers, channel_words
+from reminder_service.cli.base import DayType, ViCommand, db_app_of
 from reminder_service.cli.submissions_cmd import parse_received
 from reminder_service.daemon import Daemon
 from reminder_service.db.urls import secrets
@@ -45,8 +45,11 @@ def _next_window(now: datetime, policy: Policy, workdays: WorkCalendar) -> str:
 @click.option("--once", is_flag=True, help="Chạy một lượt (đồng bộ nghĩa vụ, nhập sổ, quyết định, gửi) rồi thoát.")
 @click.option("--at", "at", metavar="NGÀY GIỜ",
               help='Với --once: chạy như thể lúc này, ví dụ "16/03/2021 09:00" (để thử và trình diễn).')
+@click.option("--as-of", "as_of", type=DayType(),
+              help="Chạy liên tục như thể hôm nay là ngày này (để tập huấn, trình diễn): đồng hồ bắt đầu từ ngày "
+                   "này, giờ hiện tại, rồi chạy tiếp. Dịch vụ và bot chat trả lời theo ngày đó.")
 @click.pass_context
-def run(ctx: click.Context, once: bool, at: str | None) -> None:
+def run(ctx: click.Context, once: bool, at: str | None, as_of: date | None) -> None:
     """Chạy dịch vụ: nhắc hạn, báo quá hạn, báo cáo tổng hợp hằng ngày và hằng tuần.
 
     Với PostgreSQL có thể chạy nhiều phiên trên cùng một cơ sở dữ liệu: một phiên chính quyết định nhắc
@@ -55,21 +58,21 @@ def run(ctx: click.Context, once: bool, at: str | None) -> None:
     """
     if at is not None and not once:
         raise click.UsageError("--at chỉ dùng cùng --once", ctx)
+    if as_of is not None and once:
+        raise click.UsageError('--as-of dùng khi chạy liên tục; với --once hãy dùng --at "NGÀY GIỜ"', ctx)
     moment = parse_received(at, "--at").replace(tzinfo=None) if at else None
     app = db_app_of(ctx)
     logs.configure(also_hide=secrets(app.config.database_url))
     elector = claim(app.engine.url, once=once)  # a second instance on SQLite stops here, with exit 2
     try:
-        _serve(app, elector, once, moment)
+        _serve(app, elector, once, moment, as_of)
     finally:
         elector.release()  # the daemon has released it already as it stopped; a second time is harmless
 
 
-def _serve(app: App, elector: Elector, once: bool, moment: datetime | None) -> None:
+def _serve(app: App, elector: Elector, once: bool, moment: datetime | None, as_of: date | None) -> None:
     notifiers = build_notifiers(app.config)
-
-    def now() -> datetime:
-        return moment if moment is not None else clock.now()
+    now = clock.shifted(as_of) if as_of is not None else (lambda: moment) if moment is not None else clock.now
 
     daemon = Daemon(app, notifiers, clock=now, elector=elector,
                     bot=None if once else (lambda limiter: build_chat_bot(app, now, limiter)))
@@ -82,11 +85,15 @@ def _serve(app: App, elector: Elector, once: bool, moment: datetime | None) -> N
                     await notifier.close()
 
         tick, sent = asyncio.run(one_pass())
-        click.echo(f"Một lượt xong: {tick.decided} bậc nhắc mới, {tick.messages} tin cần gửi, "
-                   f"đã gửi {sent.sent}, thử lại sau {sent.retried}, thất bại {sent.dead}.")
+        click.echo(f"Một lượt xong: {tick.decided} bậc nhắc mới; {tick.messages + tick.summaries} tin nhắn mới "
+                   f"({tick.messages} tin nhắc, {tick.summaries} tin tổng hợp); đã gửi {sent.sent}, "
+                   f"thử lại sau {sent.retried}, thất bại {sent.dead}.")
         return
-    channels = ", ".join(f"{name}: {type(n).__name__}" for name, n in sorted(notifiers.items()))
-    click.echo(f"Dịch vụ đang chạy ({channels}); {_next_window(now(), daemon.policy, app.workdays)}. "
-               "Nhấn Ctrl+C để dừng.")
+    if as_of is not None:
+        click.echo(f"CHẾ ĐỘ MÔ PHỎNG: dịch vụ và bot chat chạy như thể hôm nay là {weekday_dmy(as_of)}; đồng hồ "
+                   "bắt đầu từ giờ hiện tại của ngày đó rồi chạy tiếp. Tin nhắn vẫn được gửi qua các kênh đã cấu "
+                   "hình: chỉ dùng để tập huấn, trình diễn.")
+    click.echo(f"Dịch vụ đang chạy ({channel_words(app.config)}); "
+               f"{_next_window(now(), daemon.policy, app.workdays)}. Nhấn Ctrl+C để dừng.")
     asyncio.run(daemon.run())
     click.echo("Đã dừng dịch vụ.")
