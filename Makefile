@@ -16,9 +16,11 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-run
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-# The demo district is loaded (idempotently) into ./var/ so the service has something to show.
+# The demo district is loaded (idempotently) into ./var/ so the service has something to show; today's
+# picture is printed before the service starts, as the README shows.
 run: $(VENV)/.installed-run
 	$(BIN)/reminder-service init --demo
+	$(BIN)/reminder-service today
 	$(BIN)/reminder-service run
 
 lint: $(VENV)/.installed-dev

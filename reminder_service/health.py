@@ -8,7 +8,7 @@ Times are Vietnamese wall-clock time, as the database stores them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from calendars.workdays import WorkCalendar
 from reminder_service.clock import wall
-from reminder_service.db.models import DeliveryAttempt, OutboxMessage, ServiceState
+from reminder_service.db.models import DeliveryAttempt, OutboxMessage, Person, ServiceState
+from reminder_service.escalation.policy import Stage
 from reminder_service.watch import LAST_IMPORT
 
 State = Literal["ok", "warning", "failure"]
@@ -81,6 +82,10 @@ class Facts:
     database_error: str | None = None
     folder: FolderFacts | None = None  # None: no [register] watch_dir
     channels: tuple[Check, ...] = ()  # the probes' results, already checks
+    # Whether e-mail or Telegram is configured: with neither, every message only goes to the console.
+    real_channel: bool = True
+    # (stage, role) of every ladder stage naming a role that no active person holds.
+    unheld_roles: tuple[tuple[str, str], ...] = ()
 
 
 def _stamp(moment: datetime | None) -> str | None:
@@ -239,7 +244,31 @@ def evaluate(facts: Facts, now: datetime, workdays: WorkCalendar, limits: Thresh
                             "Không cấu hình thư mục sổ văn bản đến ([register].watch_dir); không kiểm tra.",
                             {"folder": None}))
     checks.extend(facts.channels)
+    if not facts.real_channel:
+        checks.append(Check("delivery", "Kênh gửi", "failure",
+                            "Chưa cấu hình kênh gửi thật: không có máy chủ thư ([email]) và Telegram chưa bật "
+                            "([telegram]); mọi tin nhắn chỉ in ra màn hình, không ai nhận được. Hãy cấu hình ít nhất "
+                            "một kênh.", {"real_channel": False}))
+    if facts.unheld_roles:
+        stages_of: dict[str, list[str]] = {}
+        for stage, role in facts.unheld_roles:
+            stages_of.setdefault(role, []).append(stage)
+        listed = "; ".join(f"{ROLE_WORDS.get(role, role)} ở bước {', '.join(stages)}"
+                           for role, stages in stages_of.items())
+        checks.append(Check("roles", "Người nhận theo bước nhắc", "warning",
+                            f"Các bước nhắc sau gửi cho vai trò chưa có người nào đang hoạt động: {listed}. "
+                            "Hãy thêm người (reminder-service people add) hoặc sửa [escalation].",
+                            {"unheld": [f"{stage}:{role}" for stage, role in facts.unheld_roles]}))
     return checks
+
+
+ROLE_WORDS = {"leadership": "lãnh đạo (leadership)", "receiver": "cán bộ tiếp nhận (receiver)",
+              "unit_head": "thủ trưởng đơn vị (unit_head)", "focal": "công chức đầu mối (focal)"}
+
+
+def unheld_roles(stages: Sequence[Stage], held: Collection[str]) -> tuple[tuple[str, str], ...]:
+    """(stage, role) for each role a stage names that no active person holds. Pure."""
+    return tuple((stage.name, role) for stage in stages for role in stage.roles if role not in held)
 
 
 # -- reading the database's facts ------------------------------------------------------------------
@@ -278,3 +307,8 @@ def read_database(session: Session, now: datetime, limits: Thresholds = Threshol
                            latest_dead_at=latest.at if latest is not None else None,
                            latest_dead_error=latest.last_error if latest is not None else None),
     )
+
+
+def held_roles(session: Session) -> set[str]:
+    """The roles at least one active person holds."""
+    return set(session.scalars(select(Person.role).where(Person.active.is_(True)).distinct()))

@@ -341,6 +341,8 @@ def test_cli_invite_prints_code_expiry_and_instruction(people: App, db_cli: Cli,
     assert found is not None and found.group(1) == "Nguyễn Văn An"
     assert "Hiệu lực đến 03/03/2021 09:00 (giờ Việt Nam)" in result.out
     assert f"gửi /start {found.group(3)} cho bot" in result.out
+    # Telegram is not enabled here: the code cannot be used until it is, and the clerk is told so.
+    assert "Lưu ý: Telegram chưa được bật" in result.err
     result = db_cli("people", "invite", "BINH@songlam.example", "--hours", "2")
     assert result.code == 0, result.err
     assert "Hiệu lực đến 01/03/2021 11:00" in result.out
@@ -358,6 +360,7 @@ def test_cli_invite_gives_a_link_when_the_bot_username_is_configured(
     found = CODE_LINE.search(result.out)
     assert found is not None
     assert f"https://t.me/PhongNoiVuBot?start={found.group(3)}" in result.out
+    assert "Telegram chưa được bật" in result.err  # a username alone does not run the bot
 
 
 @pytest.mark.parametrize(("args", "expected"), [

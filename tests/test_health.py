@@ -16,7 +16,7 @@ from reminder_service.app import App
 from reminder_service.db.models import DeliveryAttempt, OutboxMessage
 from reminder_service.watch import LAST_IMPORT, set_state
 from tests.conftest import Cli
-from tests.district import HEAD, RECEIVER, district
+from tests.district import HEAD, LEADER, RECEIVER, district, person
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.smtp import HOST, smtp_server
 
@@ -70,7 +70,7 @@ def _free_port() -> int:
 
 
 def test_a_fresh_daemon_pass_is_healthy(db_cli: Cli, app: App) -> None:
-    district(app, HEAD, RECEIVER)
+    district(app, HEAD, RECEIVER, LEADER, person("Trần Thị Bích", "focal", "bich@songlam.example"))
     assert db_cli("run", "--once", "--at", "16/03/2021 09:00").code == 0
     table = db_cli("health", "--at", AT)
     assert table.code == 0, table.out
@@ -147,16 +147,19 @@ def test_intake_folder_and_freshness(db_cli: Cli, app: App, tmp_path: Path) -> N
     assert code == 1 and intake["state"] == "failure" and "không tồn tại" in intake["message"]
     (tmp_path / "so-van-ban-den").mkdir()
     code, report = _report(db_cli, "--config", config)
-    assert code == 0 and _check(report, "intake")["state"] == "warning"
+    assert code == 1 and _check(report, "intake")["state"] == "warning"
     assert "Chưa có lần nhập sổ văn bản đến nào thành công" in _check(report, "intake")["message"]
     with app.session() as session:  # Thursday 11/03; Friday, Monday and Tuesday have passed since
         set_state(session, LAST_IMPORT, datetime(2021, 3, 11, 16, 0).isoformat(), NOW)
     code, report = _report(db_cli, "--config", config)
     intake = _check(report, "intake")
-    assert code == 0 and intake["state"] == "warning" and intake["details"]["working_days_since"] == 3
+    assert code == 1 and intake["state"] == "warning" and intake["details"]["working_days_since"] == 3
     assert "đã 3 ngày làm việc (quá 2 ngày)" in intake["message"]
     code, report = _report(db_cli, "--config", config, at="15/03/2021 09:05")
     assert _check(report, "intake")["state"] == "ok"
+    # A configured installation (a config file) that has no real channel messages nobody: a failure.
+    assert [c["name"] for c in report["checks"] if c["state"] == "failure"] == ["delivery"]
+    assert "Chưa cấu hình kênh gửi thật" in _check(report, "delivery")["message"]
 
 
 def test_a_database_that_cannot_be_opened_is_a_failure_line_not_a_traceback(
@@ -228,3 +231,14 @@ def test_telegram_reachability_with_the_right_and_a_wrong_token(
     code, report = _report(db_cli, "--config", config, options=("--timeout", "2"))  # the server is gone
     telegram = _check(report, "channel_telegram")
     assert code == 1 and "Không gọi được Telegram" in telegram["message"] and TOKEN not in json.dumps(report)
+
+
+def test_a_ladder_stage_naming_a_role_nobody_holds_is_a_warning(db_cli: Cli, app: App) -> None:
+    district(app, HEAD, RECEIVER)  # no leadership person, no focal officer
+    _ticked(app)
+    code, report = _report(db_cli)
+    roles = _check(report, "roles")
+    assert code == 0 and roles["state"] == "warning"
+    assert "lãnh đạo (leadership) ở bước escalated" in roles["message"]
+    assert "công chức đầu mối (focal) ở bước notice, reminder, due_today" in roles["message"]
+    assert "escalated:leadership" in roles["details"]["unheld"]

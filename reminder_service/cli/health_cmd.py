@@ -24,9 +24,11 @@ from reminder_service.health import (
     FolderFacts,
     Thresholds,
     evaluate,
+    held_roles,
     overall,
     read_database,
     shorten,
+    unheld_roles,
 )
 from reminder_service.present.table import render
 
@@ -53,6 +55,16 @@ def _database(app: App, now: datetime, limits: Thresholds) -> tuple[str, Databas
             return url, read_database(session, now, limits), None
     except Exception as exc:  # any failure to read is what this command reports, not a traceback
         return url, None, _error_text(exc, app.config.database_url)
+
+
+def _unheld(app: App) -> tuple[tuple[str, str], ...]:
+    policy = app.config.escalation
+    try:
+        with app.session() as session:
+            held = held_roles(session)
+    except Exception:  # the database check above already says why it cannot be read
+        return ()
+    return unheld_roles((*policy.stages, *policy.incomplete_stages), held)
 
 
 def _folder(app: App) -> FolderFacts | None:
@@ -113,7 +125,12 @@ def health(ctx: click.Context, output_format: str, max_tick_age: int, timeout: i
     app = app_of(ctx)
     url, database, error = _database(app, now, limits)
     facts = Facts(database_url=url, schema=SCHEMA_HEAD, database=database, database_error=error,
-                  folder=_folder(app), channels=probe_channels(app.config, wait=float(timeout)))
+                  folder=_folder(app), channels=probe_channels(app.config, wait=float(timeout)),
+                  # A configured installation (a config file) with neither channel is a server messaging nobody;
+                  # the demo without a config file prints to the console by design.
+                  real_channel=(app.config.email.configured or app.config.telegram.enabled
+                                or app.config.path is None),
+                  unheld_roles=_unheld(app) if database is not None and database.schema_current else ())
     checks = evaluate(facts, now, app.workdays, limits)
     click.echo(_json(checks, local) if output_format == "json" else _table(checks, local), nl=False)
     if overall(checks) == "failure":

@@ -196,6 +196,10 @@ def invite(ctx: click.Context, person_key: str, hours: int) -> None:
         click.echo(f"Gửi cho người nhận đường dẫn sau để mở bot và liên kết: {deep_link(username, code)}")
     else:
         click.echo(f"Người nhận mở cuộc trò chuyện riêng với bot trên Telegram và gửi /start {code} cho bot.")
+    if not app.config.telegram.enabled:
+        # The code is kept, but nobody can redeem it until the bot runs: say so before it is handed out.
+        click.echo("Lưu ý: Telegram chưa được bật trong cấu hình ([telegram] enabled = true và mã bot), nên bot chưa "
+                   "chạy và chưa nhận được mã này; hãy bật Telegram trước khi gửi mã cho người nhận.", err=True)
 
 
 @people.command(name="unlink")
