@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from calendars.workdays import WorkCalendar
-from reminder_service.escalation.decide import Case, Recipient, decide
+from reminder_service.escalation.decide import Case, Decision, Delivery, Recipient, decide
 from reminder_service.escalation.ladder import rungs
 from reminder_service.escalation.policy import Policy
 from reminder_service.status import ObligationFacts, SubmissionFacts, status_of
@@ -62,6 +62,22 @@ def _candidate_days(item: SimObligation, marks: Iterable[date], policy: Policy, 
     return days
 
 
+def _rollups(at: datetime, decisions: Sequence[Decision], policy: Policy) -> list[SimMessage]:
+    """The day's roll-up, as the daemon writes it: one message per office person and channel listing
+    every unit escalated that day (leadership), or those units inside the daily digest (the receiver)."""
+    units: dict[tuple[int, str], set[int]] = defaultdict(set)
+    people: dict[tuple[int, str], Delivery] = {}
+    for decision in decisions:
+        for delivery in decision.rolled_up:
+            key = (delivery.recipient.person_id, delivery.channel)
+            units[key].add(decision.obligation_id)
+            people.setdefault(key, delivery)
+    return [SimMessage(at, f"{len(units[key])} báo cáo", "", at.year,
+                       "digest" if d.recipient.role in policy.digest_roles else "rollup", d.recipient.role,
+                       d.recipient.name, d.channel, d.skip_reason)
+            for key, d in people.items()]
+
+
 def simulate(obligations: Sequence[SimObligation], submissions: Mapping[int, Sequence[SimSubmission]],
              by_unit: Mapping[int, Sequence[Recipient]], everyone: Sequence[Recipient], *, policy: Policy,
              workdays: WorkCalendar, start: date, end: date, due_soon: int) -> list[SimMessage]:
@@ -92,6 +108,7 @@ def simulate(obligations: Sequence[SimObligation], submissions: Mapping[int, Seq
                 mark = (last.submission_id, (last.marked_at or last.received_at).date())
             cases.append(Case(item.obligation_id, item.unit_id, item.nominal, item.effective, status.code, mark))
         outcome = decide(cases, by_unit, everyone, policy, frozenset(ledger), at, workdays)
+        messages.extend(_rollups(at, outcome.decisions, policy))
         for decision in outcome.decisions:
             ledger.add((decision.obligation_id, decision.series, decision.rung.stage, decision.rung.occurrence))
             ledger.update((decision.obligation_id, decision.series, r.stage, r.occurrence)

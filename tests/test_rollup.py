@@ -74,3 +74,16 @@ def test_without_leadership_nobody_is_told_it_was_reported(app: App, db_cli: Cli
     assert not [stage for _, _, stage, *_ in sent if stage == "rollup"]
     with app.session() as session:
         assert session.scalar(select(LadderStep.id).where(LadderStep.stage == "escalated")) is not None
+
+
+def test_simulate_shows_the_roll_up_instead_of_one_message_per_unit(db_cli: Cli) -> None:
+    import json
+
+    assert db_cli("init", "--demo", "--as-of", "07/12/2026").code == 0
+    result = db_cli("simulate", "--year", "2026", "--from", "01/12/2026", "--to", "11/12/2026", "-f", "json")
+    assert result.code == 0, result.err
+    messages = json.loads(result.out)
+    office = [m for m in messages if m["role"] in ("leadership", "receiver")]
+    assert office and {m["stage"] for m in office} == {"rollup", "digest"}
+    days = Counter((m["at"], m["role"]) for m in office)
+    assert max(days.values()) == 1  # one a day per person and channel (the demo's office uses e-mail only)

@@ -21,8 +21,9 @@ STATE_WORDS = {"pending": "chờ gửi", "sending": "đang gửi", "sent": "đã
                "skipped": "bỏ qua"}
 CHANNEL_WORDS = {"telegram": "Telegram", "email": "E-mail"}
 STAGE_WORDS = {"notice": "Thông báo sớm", "reminder": "Nhắc hạn", "due_today": "Hạn cuối hôm nay",
-               "overdue": "Quá hạn", "escalated": "Báo cáo lãnh đạo", "incomplete": "Còn thiếu",
+               "overdue": "Quá hạn", "escalated": "Đôn đốc sau quá hạn", "incomplete": "Còn thiếu",
                "incomplete_reminder": "Nhắc bổ sung", "digest": "Tổng hợp hằng ngày",
+               "rollup": "Báo cáo lãnh đạo trong ngày",
                "weekly": "Tổng hợp hằng tuần", "claim": "Đơn vị báo đã gửi", "claim_rejected": "Chưa nhận được"}
 NONE = "—"
 

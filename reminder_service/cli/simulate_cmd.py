@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reminder_service.cli.base import ChoiceType, DayType, ViCommand, YearType, db_app_of
+from reminder_service.cli.outbox_cmd import STAGE_WORDS
 from reminder_service.cli.submissions_cmd import parse_received
 from reminder_service.db.models import Obligation, Submission, Unit
 from reminder_service.errors import UserError
@@ -21,10 +22,6 @@ from reminder_service.present.table import render
 from reminder_service.reconcile import load_recipients
 from reminder_service.registry.people import ROLE_LABELS
 from reminder_service.simulate import SimMessage, SimObligation, SimSubmission, simulate
-
-STAGE_WORDS = {"notice": "Thông báo sớm", "reminder": "Nhắc hạn", "due_today": "Hạn cuối hôm nay",
-               "overdue": "Quá hạn", "escalated": "Báo cáo lãnh đạo", "incomplete": "Còn thiếu",
-               "incomplete_reminder": "Nhắc bổ sung"}
 
 
 def _obligations(session: Session, year: int) -> list[SimObligation]:
