@@ -226,3 +226,32 @@ def write_summaries(session: Session, *, recipients: Sequence[Recipient], policy
                 weekly.append(_message(f"weekly:{iso.year}-W{iso.week:02d}:{recipient.person_id}:{channel}",
                                        recipient, channel, "weekly", text, stamp))
     return SummaryReport(_insert_new(session, digests), _insert_new(session, weekly), _insert_new(session, rollups))
+
+
+def preview_summary(session: Session, kind: str, recipient: Recipient, channel: str, *, policy: Policy,
+                    workdays: WorkCalendar, due_soon: int, today: date, office_name: str, issuer: str,
+                    everyone: Sequence[Recipient]) -> Rendered | None:
+    """What ``recipient`` would read on ``today`` as the digest, the weekly summary or the roll-up, built
+    as ``write_summaries`` builds it; None when there would be none (no escalation that day)."""
+    rows = status_rows(session, Filters(as_of=today), workdays, due_soon)
+    if kind == "rollup":
+        escalated = _escalated_today(session, today, rows, policy, recipient.role)
+        if not escalated:
+            return None
+        return render_rollup(channel, office_name=office_name, issuer=issuer, today=today,
+                             recipient_name=recipient.name, escalated=escalated)
+    if kind == "weekly":
+        covered_start, covered_end = week_before(today)
+        week_rows = status_rows(session, Filters(as_of=covered_end), workdays, due_soon)
+        return render_weekly(channel, office_name=office_name, issuer=issuer, week_start=covered_start,
+                             week_end=covered_end, recipient_name=recipient.name,
+                             counts=counts_by_obligation(r for r in week_rows if r.year >= covered_end.year - 1),
+                             most_overdue=overdue_units(week_rows))
+    since = datetime.combine(today, time()) - LOOKBACK
+    unreachable = not any(r.role == "leadership" and any(r.address(c) for c in r.channels) for r in everyone)
+    return render_digest(channel, office_name=office_name, today=today, recipient_name=recipient.name,
+                         counts=counts_by_obligation(r for r in rows if r.year >= today.year - 1),
+                         overdue=overdue_units(rows), failures=_failures(session, since),
+                         skipped=_skipped(session, since),
+                         escalated=_escalated_today(session, today, rows, policy, recipient.role),
+                         leadership_unreachable=unreachable)

@@ -87,3 +87,20 @@ def test_simulate_shows_the_roll_up_instead_of_one_message_per_unit(db_cli: Cli)
     assert office and {m["stage"] for m in office} == {"rollup", "digest"}
     days = Counter((m["at"], m["role"]) for m in office)
     assert max(days.values()) == 1  # one a day per person and channel (the demo's office uses e-mail only)
+
+
+def test_preview_shows_the_digest_the_weekly_summary_and_the_roll_up(db_cli: Cli, db_url: str) -> None:
+    assert db_cli("init", "--demo", "--as-of", "07/12/2026").code == 0
+    assert db_cli("run", "--once", "--at", "07/12/2026 09:00").code == 0
+    sent = {stage: body for _, _, stage, _, body in _sent(db_url) if stage in ("rollup", "digest", "weekly")}
+    for flag, stage in (("--rollup", "rollup"), ("--digest", "digest"), ("--weekly", "weekly")):
+        shown = db_cli("preview", flag, "--as-of", "07/12/2026")
+        assert shown.code == 0, shown.err
+        # What the person would read is what the daemon sent that day (the e-mail's text part).
+        assert shown.out.split("\n\n", 1)[1].strip() == sent[stage].strip(), flag
+    weekly = db_cli("preview", "--weekly", "--as-of", "07/12/2026")
+    assert "tuần 30/11/2026 – 06/12/2026" in weekly.out
+    nothing = db_cli("preview", "--rollup", "--as-of", "06/12/2026")
+    assert nothing.code == 2 and "không có đơn vị nào bị đôn đốc" in nothing.err
+    half = db_cli("preview", "--unit", "XA_AN_BINH")
+    assert half.code == 2 and "--digest" in half.err

@@ -140,7 +140,7 @@ def _describe(person: Person) -> str:
     return f"số {person.id}: {person.name} ({details}{'' if person.active else ', đã ngừng'})"
 
 
-def _find_person(session: Session, key: str, ctx: click.Context) -> Person:
+def find_person(session: Session, key: str, ctx: click.Context) -> Person:
     """One person by id, e-mail or exact name (any case, with or without diacritics).
 
     When both active and retired people match, the active ones are meant: re-imported heads leave
@@ -184,7 +184,7 @@ def invite(ctx: click.Context, person_key: str, hours: int) -> None:
     now = clock.now()
     ttl = timedelta(hours=hours)
     with app.session() as session:
-        person = _find_person(session, person_key, ctx)
+        person = find_person(session, person_key, ctx)
         code = create_invite(session, person, now, actor=cli_actor(), ttl=ttl)
         name, number = person.name, person.id
     expires = clock.wall(now) + ttl
@@ -212,7 +212,7 @@ def unlink_cmd(ctx: click.Context, person_key: str) -> None:
     """
     app = db_app_of(ctx)
     with app.session() as session:
-        person = _find_person(session, person_key, ctx)
+        person = find_person(session, person_key, ctx)
         result = unlink(session, person, cli_actor(), clock.now())
         name, number = person.name, person.id
     if not result.changed:

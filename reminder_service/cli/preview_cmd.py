@@ -12,13 +12,18 @@ from sqlalchemy.orm import Session
 from reminder_service import clock
 from reminder_service.app import App
 from reminder_service.cli.base import ChoiceType, DayType, ViCommand, YearType, db_app_of
+from reminder_service.cli.people_cmd import find_person
 from reminder_service.db.models import Obligation, Person, Submission, Unit
+from reminder_service.errors import UserError
 from reminder_service.escalation.ladder import first_date
 from reminder_service.escalation.policy import ROLE_NAMES, Stage
 from reminder_service.messages.context import reminder_context
-from reminder_service.messages.render import render_reminder
+from reminder_service.messages.render import Rendered, render_reminder
+from reminder_service.present.dates import dmy
+from reminder_service.reconcile import load_recipients
 from reminder_service.registry.people import ROLE_LABELS
 from reminder_service.submissions import find_obligation
+from reminder_service.summaries import preview_summary
 
 
 def _person(session: Session, unit: Unit, role: str) -> Person | None:
@@ -65,12 +70,15 @@ def _stage_day(app: App, obligation: Obligation, stage: Stage, marked: date | No
     return day or clock.today()
 
 
+SUMMARIES = {"digest": "tổng hợp hằng ngày", "weekly": "tổng hợp hằng tuần", "rollup": "báo cáo lãnh đạo trong ngày"}
+
+
 @click.command(cls=ViCommand)
-@click.option("--unit", "unit_code", required=True, metavar="MÃ", help="Mã đơn vị, ví dụ XA_AN_BINH.")
-@click.option("--obligation", "obligation_id", required=True, metavar="MÃ",
+@click.option("--unit", "unit_code", metavar="MÃ", help="Mã đơn vị, ví dụ XA_AN_BINH.")
+@click.option("--obligation", "obligation_id", metavar="MÃ",
               help="Mã báo cáo (plan, q1, h1, q3, annual, adhoc1…) hoặc số hiệu của nghĩa vụ.")
 @click.option("--year", type=YearType(), help="Năm báo cáo (mặc định: năm của --as-of, hoặc năm nay).")
-@click.option("--stage", "stage_name", required=True,
+@click.option("--stage", "stage_name",
               help="Bước nhắc theo cấu hình; mặc định có: notice, reminder, due_today, overdue, escalated, "
                    "incomplete, incomplete_reminder.")
 @click.option("--channel", type=ChoiceType("email", "telegram"), default="email", show_default=True,
@@ -81,33 +89,87 @@ def _stage_day(app: App, obligation: Obligation, stage: Stage, marked: date | No
               help="Người nhận: unit_head (thủ trưởng), focal (đầu mối), receiver (Phòng Nội vụ), leadership.")
 @click.option("--html", "show_html", is_flag=True,
               help="In phần HTML (e-mail) hoặc bản có định dạng (Telegram) thay cho phần văn bản thường.")
+@click.option("--digest", "summary", flag_value="digest",
+              help="Xem bản tổng hợp hằng ngày (gửi cán bộ tiếp nhận) thay cho một tin nhắc.")
+@click.option("--weekly", "summary", flag_value="weekly", help="Xem bản tổng hợp hằng tuần (gửi lãnh đạo).")
+@click.option("--rollup", "summary", flag_value="rollup",
+              help="Xem báo cáo lãnh đạo trong ngày: mọi đơn vị bị đôn đốc hôm đó, trong một tin.")
+@click.option("--person", metavar="NGƯỜI",
+              help="Với --digest/--weekly/--rollup: người nhận (số, thư điện tử hoặc họ tên; mặc định: người "
+                   "đầu tiên có vai trò phù hợp).")
 @click.pass_context
-def preview(ctx: click.Context, unit_code: str, obligation_id: str, year: int | None, stage_name: str,
-            channel: str, as_of: date | None, role: str, show_html: bool) -> None:
-    """Xem trước một tin nhắc báo cáo đúng như người nhận sẽ đọc; không gửi gì cả."""
+def preview(ctx: click.Context, unit_code: str | None, obligation_id: str | None, year: int | None,
+            stage_name: str | None, channel: str, as_of: date | None, role: str, show_html: bool,
+            summary: str | None, person: str | None) -> None:
+    """Xem trước một tin nhắn đúng như người nhận sẽ đọc; không gửi gì cả.
+
+    \b
+    Một tin nhắc:     --unit MÃ --obligation MÃ --stage BƯỚC [--as-of NGÀY]
+    Một bản tổng hợp: --digest | --weekly | --rollup [--person NGƯỜI] [--as-of NGÀY]
+    """
     app = db_app_of(ctx)
+    if summary is not None:
+        _show(_summary_preview(ctx, app, summary, person, as_of or clock.today(), channel), channel, show_html)
+        return
+    missing = [name for name, value in (("--unit", unit_code), ("--obligation", obligation_id),
+                                        ("--stage", stage_name)) if not value]
+    if missing:
+        raise click.UsageError(f"thiếu {', '.join(missing)}: để xem một tin nhắc cần --unit, --obligation và "
+                               "--stage; để xem bản tổng hợp dùng --digest, --weekly hoặc --rollup", ctx)
+    assert unit_code is not None and obligation_id is not None and stage_name is not None
     stage = _stage(app, stage_name)
     report_year = year or (as_of or clock.today()).year
     with app.session() as session:
         obligation = find_obligation(session, unit_code, obligation_id, report_year)
         unit = obligation.unit
-        person = _person(session, unit, role)
+        recipient = _person(session, unit, role)
         mark = _incomplete_mark(session, obligation) if stage.anchor == "marked" else None
         marked = mark.marked_at.date() if mark is not None and mark.marked_at is not None else None
         today = as_of or _stage_day(app, obligation, stage, marked or clock.today())
         context = replace(reminder_context(
-            obligation, unit, person, calendar=app.calendar(obligation.year), office_name=app.config.office_name,
+            obligation, unit, recipient, calendar=app.calendar(obligation.year), office_name=app.config.office_name,
             today=today, workdays=app.workdays, role=role, missing=mark.missing if mark is not None else None,
         ), leadership_informed="leadership" in stage.roles and _leadership_reachable(session, stage))
     rendered = render_reminder(context, stage.template_name, channel)
-    if person is None:
+    if recipient is None:
         whose = f" của đơn vị {unit.code}" if role in ("unit_head", "focal") else ""
         placeholder = ' "Ông/Bà Thủ trưởng đơn vị"' if role == "unit_head" else ""
         click.echo(f"Lưu ý: chưa có {ROLE_LABELS[role].lower()}{whose} trong danh bạ; tin nhắn dùng lời chào chung"
                    f"{placeholder}.", err=True)
+    _show(rendered, channel, show_html)
+
+
+def _show(rendered: Rendered, channel: str, show_html: bool) -> None:
     if show_html:
         click.echo(rendered.html)
     elif channel == "email":
         click.echo(f"Tiêu đề: {rendered.subject}\n\n{rendered.text}")
     else:
         click.echo(rendered.text)
+
+
+def _summary_preview(ctx: click.Context, app: App, kind: str, person_key: str | None, day: date,
+                     channel: str) -> Rendered:
+    policy = app.config.escalation
+    roles = policy.digest_roles if kind == "digest" else policy.weekly_roles if kind == "weekly" else ("leadership",)
+    with app.session() as session:
+        _, office = load_recipients(session, office_only=True)
+        if person_key is not None:
+            wanted = find_person(session, person_key, ctx)
+            chosen = next((r for r in office if r.person_id == wanted.id), None)
+            if chosen is None:
+                raise click.BadParameter(f"{wanted.name} không thuộc Phòng Nội vụ hay lãnh đạo; bản tổng hợp chỉ gửi "
+                                         "cán bộ tiếp nhận và lãnh đạo", param_hint="--person")
+        else:
+            chosen = next((r for r in office if r.role in roles), None)
+            if chosen is None:
+                raise click.UsageError(f"chưa có ai nhận {SUMMARIES[kind]} trong danh bạ; thêm bằng: reminder-service "
+                                       "people add", ctx)
+        rendered = preview_summary(
+            session, kind, chosen, channel, policy=policy, workdays=app.workdays,
+            due_soon=app.config.status.due_soon_working_days, today=day, office_name=app.config.office_name,
+            issuer=app.calendar(day.year).directive.issued_by, everyone=office)
+    if rendered is None:
+        raise UserError(f"ngày {dmy(day)} không có đơn vị nào bị đôn đốc nên không có {SUMMARIES[kind]}; "
+                        "hãy chọn ngày khác bằng --as-of")
+    return rendered
