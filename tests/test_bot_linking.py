@@ -268,7 +268,7 @@ def test_replies_are_formal_vietnamese(people: App) -> None:
     code = invite(people, "Nguyễn Văn An")
     with people.session() as session:
         linked = redeem(session, "777", code, NOW)
-    assert link_reply(linked).startswith("Đã liên kết tài khoản Telegram này với ông/bà Nguyễn Văn An.")
+    assert link_reply(linked).startswith("Đã liên kết tài khoản Telegram này với Ông/Bà Nguyễn Văn An.")
     with people.session() as session:
         replies = {o: link_reply(redeem(session, "888", c, NOW, chat_type=t))
                    for o, c, t in (("used", code, "private"), ("invalid", "nope", "private"),
@@ -279,7 +279,7 @@ def test_replies_are_formal_vietnamese(people: App) -> None:
     assert "đề nghị Phòng Nội vụ cấp mã mới" in link_reply(type(linked)("expired"))
     assert "đề nghị Sở Nội vụ cấp mã mới" in link_reply(type(linked)("expired"), office="Sở Nội vụ")
     assert link_reply(type(linked)("throttled")) == (
-        "Tài khoản này đã gửi mã không đúng nhiều lần liên tiếp. Đề nghị ông/bà chờ 15 phút rồi gửi lại mã, "
+        "Tài khoản này đã gửi mã không đúng nhiều lần liên tiếp. Đề nghị Ông/Bà chờ 15 phút rồi gửi lại mã, "
         "hoặc liên hệ Phòng Nội vụ để được hỗ trợ.")
 
 
@@ -326,7 +326,7 @@ def test_a_linked_person_is_recognised_in_a_group_by_their_user_id(people: App) 
 
 # --- the command line -----------------------------------------------------------------------------
 
-CODE_LINE = re.compile(r"Mã liên kết Telegram của ông/bà (.+) \(số (\d+)\): ([0-9A-Z]{12})\n")
+CODE_LINE = re.compile(r"Mã liên kết Telegram của Ông/Bà (.+) \(số (\d+)\): ([0-9A-Z]{12})\n")
 
 
 @pytest.fixture
@@ -416,7 +416,7 @@ def test_cli_unlink(people: App, db_cli: Cli) -> None:
     number = ids(people)["Nguyễn Văn An"]
     result = db_cli("people", "unlink", str(number))
     assert result.code == 0, result.err
-    assert f"Đã hủy liên kết Telegram (mã trò chuyện 777) của ông/bà Nguyễn Văn An (số {number})." in result.out
+    assert f"Đã hủy liên kết Telegram (mã trò chuyện 777) của Ông/Bà Nguyễn Văn An (số {number})." in result.out
     assert f"reminder-service people invite {number}" in result.out
     assert chat_of(people, "Nguyễn Văn An") is None
     result = db_cli("people", "unlink", "an@songlam.example")

@@ -58,7 +58,7 @@ def test_mistakes_are_answered_in_vietnamese(db_cli: Cli, args: tuple[str, ...])
 
 def test_an_unknown_command_suggests_the_nearest(cli: Cli) -> None:
     result = cli("submision")
-    assert result.code == 2 and "có phải ý ông/bà là “submissions”?" in result.err
+    assert result.code == 2 and "có phải ý Ông/Bà là “submissions”?" in result.err
     result = cli("submissions", "lst")
     assert "“list”" in result.err
 

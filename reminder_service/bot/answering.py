@@ -58,7 +58,7 @@ def build(app: App, session: Session, caller: Caller, kind: str, params: dict[st
     if kind == "unit":
         unit_id = int(params["unit_id"])
         if not caller.sees_unit(unit_id):
-            return Answer("Ông/bà chỉ xem được tình hình của đơn vị mình.", ())
+            return Answer("Ông/Bà chỉ xem được tình hình của đơn vị mình.", ())
         return unit_answer(session, workdays, today, unit_id, int(params["year"]), due_soon=due_soon)
     if kind == "calendar":
         return calendar_answer(app, workdays, int(params["year"]))

@@ -306,7 +306,7 @@ def is_registered_group(session: Session, chat_id: str) -> bool:
 def link_reply(result: LinkResult, office: str = "Phòng Nội vụ") -> str:
     """What the bot answers to ``/start CODE``, in the office's formal register."""
     if result.outcome == "linked":
-        return (f"Đã liên kết tài khoản Telegram này với ông/bà {result.person_name}. Từ nay, thông báo nhắc hạn "
+        return (f"Đã liên kết tài khoản Telegram này với Ông/Bà {result.person_name}. Từ nay, thông báo nhắc hạn "
                 "báo cáo cải cách hành chính sẽ được gửi đến cuộc trò chuyện này.")
     if result.outcome == "invalid":
         return (f"Mã không đúng. Vui lòng kiểm tra lại mã gồm {CODE_LENGTH} ký tự do {office} cấp và gửi lại "
@@ -317,6 +317,6 @@ def link_reply(result: LinkResult, office: str = "Phòng Nội vụ") -> str:
         return (f"Mã này đã được sử dụng; mỗi mã chỉ dùng được một lần. Nếu cần liên kết lại, đề nghị {office} "
                 "cấp mã mới.")
     if result.outcome == "throttled":
-        return ("Tài khoản này đã gửi mã không đúng nhiều lần liên tiếp. Đề nghị ông/bà chờ "
+        return ("Tài khoản này đã gửi mã không đúng nhiều lần liên tiếp. Đề nghị Ông/Bà chờ "
                 f"{THROTTLE_WINDOW.seconds // 60} phút rồi gửi lại mã, hoặc liên hệ {office} để được hỗ trợ.")
     return "Vui lòng gửi mã trong cuộc trò chuyện riêng với bot."

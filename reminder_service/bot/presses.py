@@ -22,7 +22,7 @@ from reminder_service.clock import wall
 from reminder_service.db.models import Obligation, Person
 
 STALE = "Nút này đã hết hiệu lực. Vui lòng gửi lại lệnh."
-NOT_YOURS = "Ông/bà không có quyền thực hiện thao tác này."
+NOT_YOURS = "Ông/Bà không có quyền thực hiện thao tác này."
 
 
 def on_callback(app: App, session: Session, chat: ChatRef, caller: Caller, data: str, now: datetime) -> CallbackOutcome:

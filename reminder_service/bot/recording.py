@@ -109,7 +109,7 @@ def decide(session: Session, caller: Caller, verb: str, token: str, now: datetim
 def undo(session: Session, caller: Caller, now: datetime) -> Reply:
     action = actions.latest_pending(session, "undo", caller.person_id, now)
     if action is None or not actions.settle(session, action, "done"):
-        return Reply("Không có lần ghi nhận nào của ông/bà trong 10 phút qua để hủy.")
+        return Reply("Không có lần ghi nhận nào của Ông/Bà trong 10 phút qua để hủy.")
     reverted = revert_submission(session, int(action.payload["submission_id"]), Actor(caller.name, "telegram"), now)
     if reverted is None:
         return Reply("Lần ghi nhận gần nhất đã được thay đổi sau đó nên không hủy được; đề nghị kiểm tra bằng /donvi.")

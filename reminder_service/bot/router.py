@@ -46,9 +46,9 @@ NOT_LINKED = ("Tài khoản Telegram này chưa được liên kết với hệ 
               "Đề nghị liên hệ {office} để nhận mã liên kết, rồi gửi <code>/start &lt;mã&gt;</code> cho bot.")
 GROUP_NOT_REGISTERED = ("Nhóm này chưa được đăng ký với bot. Cán bộ {office} gửi /dangky trong nhóm để đăng ký; "
                         "sau đó các thành viên đã liên kết tài khoản dùng được các lệnh.")
-NOT_PERMITTED = "Lệnh /{name} không thuộc quyền của ông/bà. Gõ " + HELP + " để xem các lệnh ông/bà dùng được."
-OTHER_UNIT = ("Ông/bà chỉ xem được tình hình nộp báo cáo của đơn vị mình: gõ /cuatoi. Tình hình của đơn vị khác "
-              "do {office} và Lãnh đạo theo dõi. Gõ {help} để xem các lệnh ông/bà dùng được.")
+NOT_PERMITTED = "Lệnh /{name} không thuộc quyền của Ông/Bà. Gõ " + HELP + " để xem các lệnh Ông/Bà dùng được."
+OTHER_UNIT = ("Ông/Bà chỉ xem được tình hình nộp báo cáo của đơn vị mình: gõ /cuatoi. Tình hình của đơn vị khác "
+              "do {office} và Lãnh đạo theo dõi. Gõ {help} để xem các lệnh Ông/Bà dùng được.")
 NOT_A_COMMAND = "Bot nhận các lệnh bắt đầu bằng dấu “/”. Gõ " + HELP + " để xem các lệnh."
 
 
@@ -160,7 +160,7 @@ class Router:
         if command == "mine":
             year = parse_mine(args, today)
             if caller.unit_id is None:
-                return [Reply("Ông/bà không thuộc đơn vị báo cáo nào. Gõ " + HELP + " để xem các lệnh dùng được.")]
+                return [Reply("Ông/Bà không thuộc đơn vị báo cáo nào. Gõ " + HELP + " để xem các lệnh dùng được.")]
             return self._show(session, chat, caller, "unit", {"unit_id": caller.unit_id, "year": year}, now)
         if command == "submitted":
             return [recording.propose(self.app, session, chat, caller, args, now)]
@@ -200,7 +200,7 @@ class Router:
         self._audit(session, chat, caller, "start", invocation.name, now, allowed=caller is not None)
         if caller is None:
             return Reply(self._not_linked())
-        return Reply(f"Kính chào ông/bà {html.escape(caller.name)}. Gõ {HELP} để xem các lệnh ông/bà dùng được.")
+        return Reply(f"Kính chào Ông/Bà {html.escape(caller.name)}. Gõ {HELP} để xem các lệnh Ông/Bà dùng được.")
 
     def _register_group(self, session: Session, chat: ChatRef, caller: Caller | None, invocation: Invocation,
                         now: datetime) -> Reply:

@@ -300,14 +300,14 @@ def usage_message(error: click.UsageError) -> str:
     for pattern, template in _TRANSLATIONS[_VALUE_PATTERNS:]:
         # The reason inside "giá trị của X không hợp lệ: <reason>" is click's too.
         text = re.sub(pattern, _filler(template), text)
-    text = re.sub(r"\s*Did you mean '?([^'?]+)'?\?", r" (có phải ý ông/bà là “\1”?)", text).rstrip(".")
+    text = re.sub(r"\s*Did you mean '?([^'?]+)'?\?", r" (có phải ý Ông/Bà là “\1”?)", text).rstrip(".")
     unknown = re.fullmatch(r'không có lệnh "(.+)"', text)
     if unknown is not None and error.ctx is not None and isinstance(error.ctx.command, click.Group):
         # A typo deserves the nearest command, as a person would guess it.
         names = error.ctx.command.list_commands(error.ctx)
         near = difflib.get_close_matches(unknown.group(1).lower(), names, n=1, cutoff=0.6)
         if near:
-            text += f" (có phải ý ông/bà là “{near[0]}”?)"
+            text += f" (có phải ý Ông/Bà là “{near[0]}”?)"
     text = re.sub(r"\(Possible options: (.+)\)", r"(các tùy chọn gần giống: \1)", text)
     command = error.ctx.command_path if error.ctx is not None else "reminder-service"
     return f"Lỗi: {text}.\nXem hướng dẫn: {command} --help"

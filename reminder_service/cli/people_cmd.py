@@ -188,7 +188,7 @@ def invite(ctx: click.Context, person_key: str, hours: int) -> None:
         code = create_invite(session, person, now, actor=cli_actor(), ttl=ttl)
         name, number = person.name, person.id
     expires = clock.wall(now) + ttl
-    click.echo(f"Mã liên kết Telegram của ông/bà {name} (số {number}): {code}")
+    click.echo(f"Mã liên kết Telegram của Ông/Bà {name} (số {number}): {code}")
     click.echo(f"Hiệu lực đến {expires:%d/%m/%Y %H:%M} (giờ Việt Nam), chỉ dùng được một lần; "
                "mã cấp trước đó (nếu chưa dùng) không còn hiệu lực.")
     username = app.config.telegram.bot_username
@@ -216,11 +216,11 @@ def unlink_cmd(ctx: click.Context, person_key: str) -> None:
         result = unlink(session, person, cli_actor(), clock.now())
         name, number = person.name, person.id
     if not result.changed:
-        click.echo(f"Ông/bà {name} (số {number}) chưa liên kết Telegram và không có mã đang chờ; không có gì thay đổi.")
+        click.echo(f"Ông/Bà {name} (số {number}) chưa liên kết Telegram và không có mã đang chờ; không có gì thay đổi.")
         return
     parts = []
     if result.chat_id is not None:
-        parts.append(f"Đã hủy liên kết Telegram (mã trò chuyện {result.chat_id}) của ông/bà {name} (số {number}).")
+        parts.append(f"Đã hủy liên kết Telegram (mã trò chuyện {result.chat_id}) của Ông/Bà {name} (số {number}).")
     if result.revoked:
         parts.append(f"Đã thu hồi {result.revoked} mã liên kết chưa dùng.")
     click.echo(" ".join(parts))
