@@ -150,7 +150,8 @@ def test_as_of_defaults_to_today(org: App, db_cli: Cli, command: tuple[str, ...]
 
 
 def test_status_csv_opens_in_excel(org: App, db_cli: Cli) -> None:
-    result = db_cli("status", "--year", "2021", "--kind", "commune", "--as-of", "18/03/2021", "--format", "csv")
+    result = db_cli("status", "--year", "2021", "--kind", "commune", "--as-of", "18/03/2021", "--format", "csv",
+                    "--headers", "en")
     assert result.code == 0, result.err
     assert result.out.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(result.out.encode("utf-8").decode("utf-8-sig"))))
@@ -260,7 +261,8 @@ def test_timeliness_table_and_csv(org: App, db_cli: Cli, tmp_path: Path) -> None
     assert table.out.startswith("Tổng hợp tình hình nộp báo cáo CCHC năm 2021.")
     assert all(header in table.out for header in TIMELINESS_HEADERS)
     target = tmp_path / "tong-hop.csv"
-    written = db_cli("report", "timeliness", "-y", "2021", "--as-of", "18/03/2021", "-f", "csv", "-o", str(target))
+    written = db_cli("report", "timeliness", "-y", "2021", "--as-of", "18/03/2021", "-f", "csv", "--headers", "en",
+                     "-o", str(target))
     assert written.code == 0, written.err
     assert "Đã ghi bảng tổng hợp năm 2021 của 5 đơn vị" in written.out
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
@@ -353,7 +355,7 @@ def hostile(org: App) -> App:
 
 
 def test_status_csv_neutralises_formulas_and_keeps_numbers(hostile: App, db_cli: Cli) -> None:
-    result = db_cli("status", "--year", "2021", "--as-of", "18/03/2021", "--format", "csv")
+    result = db_cli("status", "--year", "2021", "--as-of", "18/03/2021", "--format", "csv", "--headers", "en")
     assert result.code == 0, result.err
     rows = list(csv.DictReader(io.StringIO(result.out.removeprefix("\ufeff"))))
     cells = {(r["unit"], r["obligation"]): r for r in rows}
@@ -377,7 +379,7 @@ def test_status_csv_neutralises_formulas_and_keeps_numbers(hostile: App, db_cli:
 def test_overdue_csv_neutralises_formulas(hostile: App, db_cli: Cli) -> None:
     with hostile.session() as session:
         mark_incomplete(session, find_obligation(session, "XA_HIEM", "q1", 2021), "=1+1", ACTOR, NOW)
-    result = db_cli("overdue", "--as-of", "18/03/2021", "--format", "csv")
+    result = db_cli("overdue", "--as-of", "18/03/2021", "--format", "csv", "--headers", "en")
     assert result.code == 0, result.err
     rows = [r for r in csv.DictReader(io.StringIO(result.out.removeprefix("\ufeff"))) if r["unit"] == "XA_HIEM"]
     assert [(r["unit_name"], r["doc_no"], r["missing"]) for r in rows] == [("'" + LINK, "'+1", "'=1+1")]
@@ -385,7 +387,8 @@ def test_overdue_csv_neutralises_formulas(hostile: App, db_cli: Cli) -> None:
 
 def test_timeliness_csv_neutralises_formulas(hostile: App, db_cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "tong-hop.csv"
-    result = db_cli("report", "timeliness", "-y", "2021", "--as-of", "18/03/2021", "-f", "csv", "-o", str(target))
+    result = db_cli("report", "timeliness", "-y", "2021", "--as-of", "18/03/2021", "-f", "csv", "--headers", "en",
+                    "-o", str(target))
     assert result.code == 0, result.err
     rows = {r["unit"]: r for r in csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig")))}
     assert rows["XA_HIEM"]["unit_name"] == "'" + LINK
@@ -486,3 +489,13 @@ def test_today_counts_last_years_arrears_like_overdue(db_cli: Cli) -> None:
     picture = db_cli("today", "--as-of", "07/12/2026").out
     units = len({row["unit"] for row in late})
     assert f"{len(late)} báo cáo quá hạn của {units} đơn vị." in picture
+
+
+def test_csv_for_people_has_vietnamese_column_names(org: App, db_cli: Cli) -> None:
+    result = db_cli("overdue", "--as-of", "18/03/2021", "--format", "csv")
+    assert result.code == 0, result.err
+    rows = list(csv.DictReader(io.StringIO(result.out.removeprefix("\ufeff"))))
+    assert tuple(rows[0])[:4] == ("Mã đơn vị", "Đơn vị", "Loại đơn vị", "Thủ trưởng")
+    assert rows and "unit" not in rows[0] and all(r["Mã đơn vị"] for r in rows)
+    table = db_cli("report", "timeliness", "-y", "2021", "--as-of", "18/03/2021", "-f", "csv")
+    assert table.out.removeprefix("\ufeff").startswith("STT,Mã đơn vị,Đơn vị,Loại đơn vị,Số báo cáo phải nộp")

@@ -15,7 +15,7 @@ from reminder_service import clock
 from reminder_service.cli.base import ChoiceType, ViGroup, YearType, cli_actor, db_app_of
 from reminder_service.cli.submissions_cmd import parse_received, submissions
 from reminder_service.present.dates import NONE_MARK, dmy
-from reminder_service.present.status_view import to_csv, to_json
+from reminder_service.present.status_view import headed_csv, to_json
 from reminder_service.present.table import render
 from reminder_service.submissions import (
     STATE_NAMES,
@@ -58,13 +58,11 @@ def _emit(output_format: str, headers_in: str, headers: dict[str, str], records:
         click.echo(to_json(records))
     elif output_format == "csv":
         if headers_in == "vi":
-            # For people: Vietnamese column names and values; --headers en keeps the codes for machines.
+            # For people: the values in words too; --headers en keeps the codes for machines.
             words = {"state": STATE_NAMES, "channel": SOURCES}
-            records = [{headers[k]: words.get(k, {}).get(v, v) if isinstance(v, str) else v for k, v in r.items()}
+            records = [{k: words[k].get(v, v) if k in words and isinstance(v, str) else v for k, v in r.items()}
                        for r in records]
-            click.echo(to_csv(list(headers.values()), records), nl=False)
-        else:
-            click.echo(to_csv(list(headers), records), nl=False)
+        click.echo(headed_csv(list(headers), records, headers, headers_in), nl=False)
     else:
         click.echo(table)
 

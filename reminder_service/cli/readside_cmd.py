@@ -53,8 +53,13 @@ def _format_option(*choices: str) -> Callable[[F], F]:
     described = "table: bảng để đọc; json: cho máy; csv: mở bằng Excel"
     if "xlsx" in choices:
         described += "; xlsx: bảng tính Excel, cần -o"
-    return click.option("--format", "-f", "output_format", type=ChoiceType(*choices), default="table",
-                        help=described + " (mặc định: table).")
+    def decorate(function: F) -> F:
+        function = click.option("--headers", "headers", type=ChoiceType("vi", "en"), default="vi",
+                                help="Tên cột của CSV: vi (tiếng Việt, mặc định) hoặc en (cho máy).")(function)
+        return click.option("--format", "-f", "output_format", type=ChoiceType(*choices), default="table",
+                            help=described + " (mặc định: table).")(function)
+
+    return decorate
 
 
 def _check_filters(session: Session, app: App, filters: Filters) -> None:
@@ -99,11 +104,12 @@ def _load(ctx: click.Context, filters: Filters, loader: Loader) -> list[StatusRo
         return loader(session, filters, app.workdays, app.config.status.due_soon_working_days)
 
 
-def _emit(output_format: str, rows: Sequence[StatusRow], table: Callable[[], str]) -> None:
+def _emit(output_format: str, rows: Sequence[StatusRow], table: Callable[[], str], headers: str) -> None:
     if output_format == "json":
         click.echo(view.to_json([view.row_json(r) for r in rows]))
     elif output_format == "csv":
-        click.echo(view.to_csv(view.ROW_FIELDS, [view.row_json(r) for r in rows]), nl=False)
+        click.echo(view.headed_csv(view.ROW_FIELDS, [view.row_json(r) for r in rows], view.ROW_HEADERS, headers),
+                   nl=False)
     else:
         click.echo(table(), nl=False)
 
@@ -115,11 +121,12 @@ def _emit(output_format: str, rows: Sequence[StatusRow], table: Callable[[], str
 @_as_of_option
 @click.pass_context
 def status(ctx: click.Context, year: int | None, obligation: str | None, kind: str | None, output_format: str,
-           as_of: date | None) -> None:
+           headers: str, as_of: date | None) -> None:
     """Tình hình nộp báo cáo của mọi đơn vị trong một năm: đúng hạn, muộn, quá hạn, còn thiếu."""
     filters = _filters(as_of, year, obligation, kind)
     rows = _load(ctx, filters, status_rows)
-    _emit(output_format, rows, lambda: view.status_table(rows, filters.year or filters.as_of.year, filters.as_of))
+    _emit(output_format, rows, lambda: view.status_table(rows, filters.year or filters.as_of.year, filters.as_of),
+          headers)
 
 
 @click.command(cls=ViCommand)
@@ -129,11 +136,11 @@ def status(ctx: click.Context, year: int | None, obligation: str | None, kind: s
 @_as_of_option
 @click.pass_context
 def overdue(ctx: click.Context, year: int | None, obligation: str | None, kind: str | None, output_format: str,
-            as_of: date | None) -> None:
+            headers: str, as_of: date | None) -> None:
     """Các báo cáo đã quá hạn mà chưa nộp hoặc còn thiếu, quá hạn lâu nhất lên đầu."""
     filters = _filters(as_of, year, obligation, kind, one_year=False)
     rows = _load(ctx, filters, overdue_rows)
-    _emit(output_format, rows, lambda: view.overdue_table(rows, filters.as_of))
+    _emit(output_format, rows, lambda: view.overdue_table(rows, filters.as_of), headers)
 
 
 @click.group(cls=ViGroup)
@@ -149,7 +156,7 @@ def report() -> None:
               help="Ghi ra tệp này (bắt buộc với xlsx), ví dụ tong-hop-cchc-2021.xlsx.")
 @_as_of_option
 @click.pass_context
-def timeliness_cmd(ctx: click.Context, year: int | None, kind: str | None, output_format: str,
+def timeliness_cmd(ctx: click.Context, year: int | None, kind: str | None, output_format: str, headers: str,
                    output: Path | None, as_of: date | None) -> None:
     """Tổng hợp tình hình nộp báo cáo CCHC của từng đơn vị trong năm, phục vụ bình xét thi đua khen thưởng."""
     if output_format == "xlsx" and output is None:
@@ -168,7 +175,9 @@ def timeliness_cmd(ctx: click.Context, year: int | None, kind: str | None, outpu
     elif output_format == "json":
         data = (view.to_json(view.timeliness_records(table)) + "\n").encode()
     elif output_format == "csv":
-        data = view.to_csv(view.TIMELINESS_FIELDS, view.timeliness_records(table)).encode()
+        shown = (*view.TIMELINESS_HEADERS[:1], "Mã đơn vị", "Đơn vị", "Loại đơn vị", *view.TIMELINESS_HEADERS[3:])
+        names = dict(zip(view.TIMELINESS_FIELDS, shown, strict=True))
+        data = view.headed_csv(view.TIMELINESS_FIELDS, view.timeliness_records(table), names, headers).encode()
     else:
         data = view.timeliness_table(table, report_year, filters.as_of).encode()
     if output is None:

@@ -31,6 +31,14 @@ ROW_FIELDS = (
     "unit", "unit_name", "kind", "unit_head", "obligation", "obligation_id", "title", "year", "nominal_deadline",
     "effective_deadline", "status", "status_text", "received", "days_late", "doc_no", "missing",
 )
+# CSV column names for people (Excel); --headers en keeps the field names above for machines.
+ROW_HEADERS = {
+    "unit": "Mã đơn vị", "unit_name": "Đơn vị", "kind": "Loại đơn vị", "unit_head": "Thủ trưởng",
+    "obligation": "Mã báo cáo", "obligation_id": "Số nghĩa vụ", "title": "Báo cáo", "year": "Năm",
+    "nominal_deadline": "Hạn nộp", "effective_deadline": "Hạn thực tế", "status": "Mã tình trạng",
+    "status_text": "Tình trạng", "received": "Ngày nhận", "days_late": "Số ngày làm việc chậm",
+    "doc_no": "Số ký hiệu", "missing": "Còn thiếu",
+}
 TIMELINESS_FIELDS = ("rank", "unit", "unit_name", "kind", "owed", "on_time", "late", "missing", "days_late", "waived")
 TIMELINESS_HEADERS = (
     "STT", "Mã đơn vị", "Đơn vị", "Số báo cáo phải nộp", "Nộp đúng hạn", "Nộp muộn", "Chưa nộp hoặc còn thiếu",
@@ -104,6 +112,15 @@ def to_csv(fields: Sequence[str], records: Sequence[dict[str, Any]]) -> str:
     for record in records:
         writer.writerow({k: "" if record[k] is None else csv_cell(record[k]) for k in fields})
     return _BOM + buffer.getvalue()
+
+
+def headed_csv(fields: Sequence[str], records: Sequence[dict[str, Any]], names: dict[str, str],
+               headers: str) -> str:
+    """CSV with Vietnamese column names (``headers`` "vi", for people) or the field names ("en", for
+    machines); the values are the same either way."""
+    if headers != "vi":
+        return to_csv(fields, records)
+    return to_csv([names.get(f, f) for f in fields], [{names.get(k, k): v for k, v in r.items()} for r in records])
 
 
 def as_of_line(as_of: date) -> str:
