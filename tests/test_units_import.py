@@ -582,6 +582,7 @@ def test_a_short_file_cannot_silently_stop_following_the_other_units(app: App, d
     preview = db_cli("units", "import", str(short), "--dry-run")
     assert preview.code == 0, preview.err
     assert "Chưa ghi gì" in preview.out and "Ngừng theo dõi (3)" in preview.out
+    assert "phải chạy lại với --yes" in preview.out
     refused = db_cli("units", "import", str(short))
     assert refused.code == 2 and "--yes" in refused.err and "Chưa có gì được ghi" in refused.err
     assert counts(app) == before

@@ -62,7 +62,9 @@ def _preview(file: Path, total: int, result: ImportResult) -> str:
         f"  Thay đổi ({len(result.updated_codes)}): {_codes(result.updated_codes)}",
         f"  Ngừng theo dõi ({result.deactivated}): {_codes(result.deactivated_codes)}",
         f"  Giữ nguyên: {result.unchanged}",
-        "Để nhập thật, chạy lại lệnh không có --dry-run.",
+        # A preview that hid the refusal would send the clerk into it: say that --yes will be needed.
+        (f"Tệp này {result.needs_confirmation}; để nhập thật phải chạy lại với --yes (không có --dry-run)."
+         if result.needs_confirmation else "Để nhập thật, chạy lại lệnh không có --dry-run."),
     ])
 
 

@@ -39,25 +39,25 @@ class ImportResult:
     created_codes: tuple[str, ...] = ()
     updated_codes: tuple[str, ...] = ()
     deactivated_codes: tuple[str, ...] = ()
+    # Why the import needs --yes (too many units or a monitor office would stop being followed), or None.
+    needs_confirmation: str | None = None
 
 
 class MassDeactivation(UserError):
     """The file would stop following many units, or a monitor office: likely a short or wrong file."""
 
 
-def _guard(absent: Sequence[Any], active: int, label: str) -> None:
-    """A third of the active units, or any monitor office, stop being followed only when confirmed."""
+def mass_deactivation(absent: Sequence[Any], active: int) -> str | None:
+    """Why deactivating ``absent`` needs confirming: more than a third of the ``active`` units, or any
+    monitor office, would stop being followed (most likely a short or wrong file). None when it need not."""
     monitors = [u.code for u in absent if u.kind == "monitor"]
     if not absent or (len(absent) * 3 <= active and not monitors):
-        return
+        return None
     names = ", ".join(u.code for u in absent[:30]) + (f" … (và {len(absent) - 30} đơn vị khác)"
                                                        if len(absent) > 30 else "")
     why = (f"{len(absent)}/{active} đơn vị đang hoạt động" if len(absent) * 3 > active
            else f"phòng theo dõi {', '.join(monitors)}")
-    raise MassDeactivation(
-        f"tệp {label} sẽ ngừng theo dõi {why} vì không có trong tệp: {names}. Nếu tệp thiếu đơn vị, hãy "
-        "bổ sung rồi nhập lại; xem trước bằng --dry-run; nếu đúng là cần ngừng theo dõi, chạy lại với --yes. "
-        "Chưa có gì được ghi.")
+    return f"sẽ ngừng theo dõi {why} vì không có trong tệp: {names}"
 
 
 def _person_columns(contact: Contact | None) -> dict[str, Any] | None:
@@ -186,16 +186,19 @@ def apply_units(session: Session, rows: Sequence[UnitRow], actor: Actor, now: da
 
     present = {row.code.lower() for row in rows}
     absent = [u for key, u in units.items() if key not in present and u.active]
-    updated_codes = tuple(u["id"] for u in unit_updates)
+    changed_ids = {u["id"] for u in unit_updates}
     result = ImportResult(
         created=len(new_units), updated=counts["updated"], reactivated=counts["reactivated"],
         deactivated=len(absent), unchanged=counts["unchanged"], created_codes=tuple(r.code for r in new_units),
-        updated_codes=tuple(u.code for u in units.values() if u.id in set(updated_codes)),
-        deactivated_codes=tuple(u.code for u in absent))
+        updated_codes=tuple(u.code for u in units.values() if u.id in changed_ids),
+        deactivated_codes=tuple(u.code for u in absent),
+        needs_confirmation=mass_deactivation(absent, sum(1 for u in units.values() if u.active)))
     if dry_run:
         return result
-    if not confirmed:
-        _guard(absent, sum(1 for u in units.values() if u.active), label)
+    if result.needs_confirmation is not None and not confirmed:
+        raise MassDeactivation(
+            f"tệp {label} {result.needs_confirmation}. Nếu tệp thiếu đơn vị, hãy bổ sung rồi nhập lại; xem trước "
+            "bằng --dry-run; nếu đúng là cần ngừng theo dõi, chạy lại với --yes. Chưa có gì được ghi.")
     for unit in absent:
         # Every update row carries the same columns, so each table takes a single executemany.
         unit_updates.append({"id": unit.id, "name": unit.name, "kind": unit.kind, "sections": unit.sections,
