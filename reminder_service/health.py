@@ -20,6 +20,7 @@ from calendars.workdays import WorkCalendar
 from reminder_service.clock import wall
 from reminder_service.db.models import DeliveryAttempt, OutboxMessage, Person, ServiceState
 from reminder_service.escalation.policy import Stage
+from reminder_service.registry.people import ROLE_LABELS
 from reminder_service.watch import LAST_IMPORT
 
 State = Literal["ok", "warning", "failure"]
@@ -253,17 +254,13 @@ def evaluate(facts: Facts, now: datetime, workdays: WorkCalendar, limits: Thresh
         stages_of: dict[str, list[str]] = {}
         for stage, role in facts.unheld_roles:
             stages_of.setdefault(role, []).append(stage)
-        listed = "; ".join(f"{ROLE_WORDS.get(role, role)} ở bước {', '.join(stages)}"
+        listed = "; ".join(f"{ROLE_LABELS.get(role, role).lower()} ({role}) ở bước {', '.join(stages)}"
                            for role, stages in stages_of.items())
         checks.append(Check("roles", "Người nhận theo bước nhắc", "warning",
                             f"Các bước nhắc sau gửi cho vai trò chưa có người nào đang hoạt động: {listed}. "
                             "Hãy thêm người (reminder-service people add) hoặc sửa [escalation].",
                             {"unheld": [f"{stage}:{role}" for stage, role in facts.unheld_roles]}))
     return checks
-
-
-ROLE_WORDS = {"leadership": "lãnh đạo (leadership)", "receiver": "cán bộ tiếp nhận (receiver)",
-              "unit_head": "thủ trưởng đơn vị (unit_head)", "focal": "công chức đầu mối (focal)"}
 
 
 def unheld_roles(stages: Sequence[Stage], held: Collection[str]) -> tuple[tuple[str, str], ...]:

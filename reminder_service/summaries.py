@@ -32,7 +32,7 @@ from reminder_service.db.models import (
     Unit,
     table_of,
 )
-from reminder_service.escalation.decide import Held, Recipient, in_send_window
+from reminder_service.escalation.decide import Held, Recipient, in_send_window, leadership_reachable
 from reminder_service.escalation.policy import ROLLUP_ROLES, ROLLUP_STAGES, Policy
 from reminder_service.messages.render import Rendered, render_digest, render_rollup, render_weekly
 from reminder_service.messages.summary import (
@@ -40,6 +40,8 @@ from reminder_service.messages.summary import (
     EscalatedUnit,
     HeldStage,
     IntakeState,
+    ObligationCount,
+    OverdueUnit,
     SkippedPerson,
     counts_by_obligation,
     digest_due,
@@ -116,24 +118,32 @@ def _escalated_today(session: Session, today: date, rows: Sequence[StatusRow], p
     if not stages:
         return []
     start = datetime.combine(today, time())
-    chased = session.execute(
-        select(LadderStep.obligation_id, LadderStep.stage)
-        .where(LadderStep.stage.in_(stages), LadderStep.outcome == "sent", LadderStep.decided_at >= start,
-               LadderStep.decided_at < start + timedelta(days=1))
-        .order_by(LadderStep.obligation_id)
-    ).all()
+    today_steps = (LadderStep.stage.in_(stages), LadderStep.outcome == "sent", LadderStep.decided_at >= start,
+                   LadderStep.decided_at < start + timedelta(days=1))
+    chased = session.execute(select(LadderStep.obligation_id, LadderStep.stage).where(*today_steps)
+                             .order_by(LadderStep.obligation_id)).all()
     if not chased:
         return []
-    ids = sorted({oid for oid, _ in chased})
+    # Times reminded, in one query whatever the number of units: a subquery, not an IN list of ids.
+    escalated_ids = select(LadderStep.obligation_id).where(*today_steps)
     times = dict(session.execute(
-        select(LadderStep.obligation_id, func.count()).where(LadderStep.obligation_id.in_(ids[:5000]),
-                                                            LadderStep.outcome == "sent")
+        select(LadderStep.obligation_id, func.count())
+        .where(LadderStep.obligation_id.in_(escalated_ids), LadderStep.outcome == "sent")
         .group_by(LadderStep.obligation_id)).all())
     by_id = {row.obligation_id: row for row in rows}
     found = [EscalatedUnit(row.unit_name, row.title, stage, row.status.working_days or 0, int(times.get(oid, 0)),
                            row.unit_head)
              for oid, stage in chased if (row := by_id.get(oid)) is not None and row.status.needs_chasing]
     return sorted(found, key=lambda u: (-u.working_days, u.unit_name, u.title))
+
+
+def _week_figures(session: Session, today: date, workdays: WorkCalendar, due_soon: int
+                  ) -> tuple[date, date, list[ObligationCount], list[OverdueUnit]]:
+    """The week the summary sent on ``today`` covers (the one that ended), and its figures as of its Sunday:
+    a report received this morning belongs to next week's."""
+    start, end = week_before(today)
+    rows = status_rows(session, Filters(as_of=end), workdays, due_soon)
+    return start, end, counts_by_obligation(r for r in rows if r.year >= end.year - 1), overdue_units(rows)
 
 
 def _message(key: str, recipient: Recipient, channel: str, stage: str, text: Rendered, stamp: datetime
@@ -184,11 +194,17 @@ def write_summaries(session: Session, *, recipients: Sequence[Recipient], policy
                                          .where(OutboxMessage.dedupe_key.in_(wanted)))) == set(wanted):
         return SummaryReport(0, 0)
     rows = status_rows(session, Filters(as_of=today), workdays, due_soon)
-    leadership_unreachable = not any(r.role == "leadership" and any(r.address(c) for c in r.channels)
-                                     for r in recipients)
+    leadership_unreachable = not leadership_reachable(recipients)
+    escalated_for: dict[str, list[EscalatedUnit]] = {}  # by role: the same for everyone holding it
+
+    def escalated_to(role: str) -> list[EscalatedUnit]:
+        if role not in escalated_for:
+            escalated_for[role] = _escalated_today(session, today, rows, policy, role)
+        return escalated_for[role]
+
     rollups: list[dict[str, Any]] = []
     for recipient in rolled:
-        escalated = _escalated_today(session, today, rows, policy, recipient.role)
+        escalated = escalated_to(recipient.role)
         if not escalated:
             continue
         for channel in recipient.channels:
@@ -204,7 +220,7 @@ def write_summaries(session: Session, *, recipients: Sequence[Recipient], policy
         failures, skipped = _failures(session, since), _skipped(session, since)
         state = intake if intake is None else IntakeState(intake.watched, intake.last_import, _held(session, held))
         for recipient in receivers:
-            escalated = _escalated_today(session, today, rows, policy, recipient.role)
+            escalated = escalated_to(recipient.role)
             for channel in recipient.channels:
                 text = render_digest(channel, office_name=office_name, today=today, recipient_name=recipient.name,
                                      counts=counts, overdue=late, failures=failures, skipped=skipped, intake=state,
@@ -213,11 +229,7 @@ def write_summaries(session: Session, *, recipients: Sequence[Recipient], policy
                                         channel, "digest", text, stamp))
     weekly: list[dict[str, Any]] = []
     if wanted_weekly:
-        covered_start, covered_end = week_before(today)
-        # Status at the end of the covered Sunday: a report received this morning belongs to next week's.
-        week_rows = status_rows(session, Filters(as_of=covered_end), workdays, due_soon)
-        week_counts = counts_by_obligation(r for r in week_rows if r.year >= covered_end.year - 1)
-        week_late = overdue_units(week_rows)
+        covered_start, covered_end, week_counts, week_late = _week_figures(session, today, workdays, due_soon)
         for recipient in leaders:
             for channel in recipient.channels:
                 text = render_weekly(channel, office_name=office_name, issuer=issuer, week_start=covered_start,
@@ -241,17 +253,13 @@ def preview_summary(session: Session, kind: str, recipient: Recipient, channel: 
         return render_rollup(channel, office_name=office_name, issuer=issuer, today=today,
                              recipient_name=recipient.name, escalated=escalated)
     if kind == "weekly":
-        covered_start, covered_end = week_before(today)
-        week_rows = status_rows(session, Filters(as_of=covered_end), workdays, due_soon)
-        return render_weekly(channel, office_name=office_name, issuer=issuer, week_start=covered_start,
-                             week_end=covered_end, recipient_name=recipient.name,
-                             counts=counts_by_obligation(r for r in week_rows if r.year >= covered_end.year - 1),
-                             most_overdue=overdue_units(week_rows))
+        start, end, counts, late = _week_figures(session, today, workdays, due_soon)
+        return render_weekly(channel, office_name=office_name, issuer=issuer, week_start=start, week_end=end,
+                             recipient_name=recipient.name, counts=counts, most_overdue=late)
     since = datetime.combine(today, time()) - LOOKBACK
-    unreachable = not any(r.role == "leadership" and any(r.address(c) for c in r.channels) for r in everyone)
     return render_digest(channel, office_name=office_name, today=today, recipient_name=recipient.name,
                          counts=counts_by_obligation(r for r in rows if r.year >= today.year - 1),
                          overdue=overdue_units(rows), failures=_failures(session, since),
                          skipped=_skipped(session, since),
                          escalated=_escalated_today(session, today, rows, policy, recipient.role),
-                         leadership_unreachable=unreachable)
+                         leadership_unreachable=not leadership_reachable(everyone))

@@ -15,6 +15,7 @@ from reminder_service.cli.base import ChoiceType, DayType, ViCommand, YearType, 
 from reminder_service.cli.people_cmd import find_person
 from reminder_service.db.models import Obligation, Person, Submission, Unit
 from reminder_service.errors import UserError
+from reminder_service.escalation.decide import leadership_reachable
 from reminder_service.escalation.ladder import first_date
 from reminder_service.escalation.policy import ROLE_NAMES, Stage
 from reminder_service.messages.context import reminder_context
@@ -32,17 +33,6 @@ def _person(session: Session, unit: Unit, role: str) -> Person | None:
     if role in ("unit_head", "focal"):
         query = query.where(Person.unit_id == unit.id)
     return session.scalar(query)
-
-
-def _leadership_reachable(session: Session, stage: Stage) -> bool:
-    """Whether this stage would reach a leadership person on a channel they have (as the tick decides)."""
-    for email, telegram, channels in session.execute(
-            select(Person.email, Person.telegram_chat_id, Person.channels)
-            .where(Person.role == "leadership", Person.active.is_(True))):
-        addresses = {"email": email, "telegram": telegram}
-        if any(addresses.get(c) for c in channels.split(",") if c in stage.channels):
-            return True
-    return False
 
 
 def _incomplete_mark(session: Session, obligation: Obligation) -> Submission | None:
@@ -129,7 +119,8 @@ def preview(ctx: click.Context, unit_code: str | None, obligation_id: str | None
         context = replace(reminder_context(
             obligation, unit, recipient, calendar=app.calendar(obligation.year), office_name=app.config.office_name,
             today=today, workdays=app.workdays, role=role, missing=mark.missing if mark is not None else None,
-        ), leadership_informed="leadership" in stage.roles and _leadership_reachable(session, stage))
+        ), leadership_informed="leadership" in stage.roles and leadership_reachable(
+            load_recipients(session, office_only=True)[1], stage.channels))
     rendered = render_reminder(context, stage.template_name, channel)
     if recipient is None:
         whose = f" của đơn vị {unit.code}" if role in ("unit_head", "focal") else ""

@@ -18,7 +18,14 @@ from datetime import date, datetime
 
 from calendars.workdays import WorkCalendar
 from reminder_service.escalation.ladder import Rung, rungs
-from reminder_service.escalation.policy import LATE_STAGES, ROLLUP_ROLES, ROLLUP_STAGES, Policy, Stage
+from reminder_service.escalation.policy import (
+    CHANNEL_NAMES,
+    LATE_STAGES,
+    ROLLUP_ROLES,
+    ROLLUP_STAGES,
+    Policy,
+    Stage,
+)
 from reminder_service.status import StatusCode
 
 # Statuses whose ladder still runs; anything settled (sent, waived) stops it at once.
@@ -99,6 +106,13 @@ class Outcome:
 def in_send_window(now: datetime, policy: Policy, workdays: WorkCalendar) -> bool:
     """Nobody is messaged on a day off or outside office hours (``now`` in Vietnamese time)."""
     return workdays.is_working_day(now.date()) and policy.send_from <= now.time() < policy.send_until
+
+
+def leadership_reachable(people: Iterable[Recipient], channels: Iterable[str] = CHANNEL_NAMES) -> bool:
+    """Whether some leadership person can be messaged on one of ``channels``: a channel they chose and have
+    an address for. The same rule as ``recipients_for`` and ``Decision.leadership_informed``."""
+    allowed = set(channels)
+    return any(p.role == "leadership" and any(c in allowed and p.address(c) for c in p.channels) for p in people)
 
 
 def recipients_for(stage: Stage, unit_id: int, by_unit: Mapping[int, Sequence[Recipient]],
