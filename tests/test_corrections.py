@@ -109,3 +109,12 @@ def test_a_waiver_can_be_listed_and_undone(db_cli: Cli, app: App) -> None:
     with app.session() as session:
         [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "waiver_undone")).all()
         assert json.loads(entry.details) == {"reason": "Miễn nhầm", "waived_reason": "Sáp nhập"}
+
+
+def test_an_unknown_unit_or_report_code_in_a_list_filter_is_pointed_out(db_cli: Cli, app: App) -> None:
+    _setup(app)
+    unknown_unit = db_cli("submissions", "list", "--unit", "XA_KHONG_CO")
+    assert unknown_unit.code == 2 and 'không có đơn vị mã "XA_KHONG_CO"' in unknown_unit.err
+    unknown_code = db_cli("submissions", "list", "--obligation", "q9", "--year", "2021")
+    assert unknown_code.code == 2 and 'không có báo cáo mã "q9"' in unknown_code.err and "q1" in unknown_code.err
+    assert db_cli("waivers", "list", "--unit", "XA_KHONG_CO").code == 2

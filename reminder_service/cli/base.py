@@ -129,6 +129,12 @@ class ViCommand(_ViHelp, click.Command):
         self.params.append(config_option())
 
 
+def csv_headers_option(function: F) -> F:
+    """`--headers vi|en`: Vietnamese column names for people (the default), field names for machines."""
+    return click.option("--headers", "headers", type=ChoiceType("vi", "en"), default="vi",
+                        help="Tên cột của CSV: vi (tiếng Việt, mặc định) hoặc en (cho máy).")(function)
+
+
 def listing_options(inactive_help: str) -> Callable[[F], F]:
     """`--all` and `--format table|json`, as every registry listing takes them."""
 

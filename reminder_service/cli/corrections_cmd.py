@@ -10,19 +10,22 @@ from collections.abc import Sequence
 from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from reminder_service import clock
-from reminder_service.cli.base import ChoiceType, ViGroup, YearType, cli_actor, db_app_of
+from reminder_service.cli.base import ChoiceType, ViGroup, YearType, cli_actor, csv_headers_option, db_app_of
 from reminder_service.cli.submissions_cmd import parse_received, submissions
 from reminder_service.present.dates import NONE_MARK, dmy
 from reminder_service.present.status_view import headed_csv, to_json
 from reminder_service.present.table import render
+from reminder_service.readside import known_codes
 from reminder_service.submissions import (
     STATE_NAMES,
     SubmissionLine,
     WaiverLine,
     correct_submission,
     delete_submission,
+    find_unit,
     list_submissions,
     list_waivers,
     undo_waiver,
@@ -52,24 +55,25 @@ def _waiver_record(line: WaiverLine) -> dict[str, Any]:
             "waived_at": line.waived_at.isoformat(timespec="minutes") if line.waived_at else None}
 
 
-def _emit(output_format: str, headers_in: str, headers: dict[str, str], records: Sequence[dict[str, Any]],
-          table: str) -> None:
+def _listing(output_format: str, headers: str, names: dict[str, str], records: Sequence[dict[str, Any]],
+             table: tuple[Sequence[str], Sequence[Sequence[str]]], footer: str, empty: str) -> None:
+    """A list as a table (with a footer saying what to do next), JSON, or CSV for Excel."""
     if output_format == "json":
         click.echo(to_json(records))
     elif output_format == "csv":
-        if headers_in == "vi":
+        if headers == "vi":
             # For people: the values in words too; --headers en keeps the codes for machines.
             words = {"state": STATE_NAMES, "channel": SOURCES}
             records = [{k: words[k].get(v, v) if k in words and isinstance(v, str) else v for k, v in r.items()}
                        for r in records]
-        click.echo(headed_csv(list(headers), records, headers, headers_in), nl=False)
+        click.echo(headed_csv(list(names), records, names, headers), nl=False)
     else:
-        click.echo(table)
+        heads, body = table
+        click.echo(f"{render(heads, body)}\n\n{footer}" if body else empty)
 
 
 def _format_options(function: Any) -> Any:
-    function = click.option("--headers", "headers_in", type=ChoiceType("vi", "en"), default="vi",
-                            show_default=True, help="Tên cột của tệp CSV: vi (tiếng Việt) hoặc en (cho máy).")(function)
+    function = csv_headers_option(function)
     return click.option("--format", "-f", "output_format", type=ChoiceType("table", "json", "csv"), default="table",
                         show_default=True, help="Dạng in ra: bảng, JSON hoặc CSV (mở bằng Excel).")(function)
 
@@ -82,18 +86,30 @@ def _format_options(function: Any) -> Any:
 @_format_options
 @click.pass_context
 def list_cmd(ctx: click.Context, unit: str | None, obligation: str | None, year: int | None, with_deleted: bool,
-             output_format: str, headers_in: str) -> None:
+             output_format: str, headers: str) -> None:
     """Danh sách các lần nộp đã ghi nhận, kèm số để sửa hoặc xóa."""
     app = db_app_of(ctx)
     with app.session() as session:
+        _check_filters(session, unit, obligation, year)
         lines = list_submissions(session, unit=unit, obligation=obligation, year=year, with_deleted=with_deleted)
     body = [(str(x.id), x.unit, x.title, x.received_at.strftime("%d/%m/%Y %H:%M"), x.doc_no or NONE_MARK,
              STATE_NAMES.get(x.state, x.state), SOURCES.get(x.channel, x.channel)) for x in lines]
-    table = (render(("Số", "Mã đơn vị", "Báo cáo", "Ngày nhận", "Số ký hiệu", "Tình trạng", "Nguồn"), body)
-             + f"\n\n{len(lines)} lần nộp. Sửa: reminder-service submissions correct SỐ --received NGÀY; "
-               "xóa: reminder-service submissions delete SỐ --reason LÝ_DO"
-             if lines else "Không có lần nộp nào khớp điều kiện.")
-    _emit(output_format, headers_in, SUBMISSION_HEADERS, [_submission_record(x) for x in lines], table)
+    _listing(output_format, headers, SUBMISSION_HEADERS, [_submission_record(x) for x in lines],
+             (("Số", "Mã đơn vị", "Báo cáo", "Ngày nhận", "Số ký hiệu", "Tình trạng", "Nguồn"), body),
+             f"{len(lines)} lần nộp. Sửa: reminder-service submissions correct SỐ --received NGÀY; "
+             "xóa: reminder-service submissions delete SỐ --reason LÝ_DO",
+             "Không có lần nộp nào khớp điều kiện.")
+
+
+def _check_filters(session: Session, unit: str | None, obligation: str | None, year: int | None) -> None:
+    """An unknown unit or report code is a typo to point out, not an empty list that looks like news."""
+    if unit:
+        find_unit(session, unit)
+    if obligation:
+        codes = known_codes(session, year, clock.today())
+        if obligation.strip().lower() not in codes:
+            raise click.BadParameter(f'không có báo cáo mã "{obligation}"; các mã hiện có: '
+                                     f"{', '.join(codes) or 'chưa có'}", param_hint="--obligation")
 
 
 @submissions.command(name="correct")
@@ -137,17 +153,18 @@ def waivers() -> None:
 @click.option("--year", "-y", type=YearType(), help="Chỉ năm báo cáo này.")
 @_format_options
 @click.pass_context
-def waivers_list(ctx: click.Context, unit: str | None, year: int | None, output_format: str, headers_in: str) -> None:
+def waivers_list(ctx: click.Context, unit: str | None, year: int | None, output_format: str, headers: str) -> None:
     """Danh sách các báo cáo được miễn nộp, kèm số để hủy."""
     app = db_app_of(ctx)
     with app.session() as session:
+        _check_filters(session, unit, None, year)
         lines = list_waivers(session, unit=unit, year=year)
     body = [(str(x.obligation_id), x.unit, x.title, x.reason, dmy(x.waived_at.date()) if x.waived_at else NONE_MARK)
             for x in lines]
-    table = (render(("Số", "Mã đơn vị", "Báo cáo", "Lý do miễn", "Ngày miễn"), body)
-             + f"\n\n{len(lines)} báo cáo được miễn. Hủy: reminder-service waivers undo SỐ --reason LÝ_DO"
-             if lines else "Không có báo cáo nào được miễn nộp.")
-    _emit(output_format, headers_in, WAIVER_HEADERS, [_waiver_record(x) for x in lines], table)
+    _listing(output_format, headers, WAIVER_HEADERS, [_waiver_record(x) for x in lines],
+             (("Số", "Mã đơn vị", "Báo cáo", "Lý do miễn", "Ngày miễn"), body),
+             f"{len(lines)} báo cáo được miễn. Hủy: reminder-service waivers undo SỐ --reason LÝ_DO",
+             "Không có báo cáo nào được miễn nộp.")
 
 
 @waivers.command(name="undo")

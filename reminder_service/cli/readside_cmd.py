@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 from calendars.workdays import WorkCalendar
 from reminder_service import clock
 from reminder_service.app import App
-from reminder_service.cli.base import ChoiceType, DayType, KindType, ViCommand, ViGroup, YearType, db_app_of
+from reminder_service.cli.base import (
+    ChoiceType,
+    DayType,
+    KindType,
+    ViCommand,
+    ViGroup,
+    YearType,
+    csv_headers_option,
+    db_app_of,
+)
 from reminder_service.errors import UserError, os_reason
 from reminder_service.present import status_view as view
 from reminder_service.readside import (
@@ -54,8 +63,7 @@ def _format_option(*choices: str) -> Callable[[F], F]:
     if "xlsx" in choices:
         described += "; xlsx: bảng tính Excel, cần -o"
     def decorate(function: F) -> F:
-        function = click.option("--headers", "headers", type=ChoiceType("vi", "en"), default="vi",
-                                help="Tên cột của CSV: vi (tiếng Việt, mặc định) hoặc en (cho máy).")(function)
+        function = csv_headers_option(function)
         return click.option("--format", "-f", "output_format", type=ChoiceType(*choices), default="table",
                             help=described + " (mặc định: table).")(function)
 
@@ -175,9 +183,8 @@ def timeliness_cmd(ctx: click.Context, year: int | None, kind: str | None, outpu
     elif output_format == "json":
         data = (view.to_json(view.timeliness_records(table)) + "\n").encode()
     elif output_format == "csv":
-        shown = (*view.TIMELINESS_HEADERS[:1], "Mã đơn vị", "Đơn vị", "Loại đơn vị", *view.TIMELINESS_HEADERS[3:])
-        names = dict(zip(view.TIMELINESS_FIELDS, shown, strict=True))
-        data = view.headed_csv(view.TIMELINESS_FIELDS, view.timeliness_records(table), names, headers).encode()
+        data = view.headed_csv(view.TIMELINESS_FIELDS, view.timeliness_records(table), view.TIMELINESS_CSV_HEADERS,
+                               headers).encode()
     else:
         data = view.timeliness_table(table, report_year, filters.as_of).encode()
     if output is None:

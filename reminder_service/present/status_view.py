@@ -44,6 +44,9 @@ TIMELINESS_HEADERS = (
     "STT", "Mã đơn vị", "Đơn vị", "Số báo cáo phải nộp", "Nộp đúng hạn", "Nộp muộn", "Chưa nộp hoặc còn thiếu",
     "Tổng số ngày làm việc chậm", "Được miễn",
 )
+# The CSV's column names for people: the table's headings, with the kind column the table leaves out.
+TIMELINESS_CSV_HEADERS = dict(zip(TIMELINESS_FIELDS, (*TIMELINESS_HEADERS[:3], "Loại đơn vị", *TIMELINESS_HEADERS[3:]),
+                                  strict=True))
 TIMELINESS_NOTES = (
     "Phải nộp: báo cáo đã qua hạn nộp thực tế (hoặc đã nộp khi đến hạn), không tính báo cáo được miễn.",
     "Tổng số ngày làm việc chậm: cộng số ngày nộp muộn và số ngày quá hạn của báo cáo chưa nộp, còn thiếu.",
