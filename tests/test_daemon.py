@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -160,21 +161,31 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path: Path, sqlite_template: Path)
     assert err.index("obligations_synced") < err.index("reconcile_tick")
 
 
-def test_the_running_daemon_answers_chat_commands_then_stops_cleanly(app: App, tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """`reminder-service run` with Telegram enabled polls for commands: the receiver asks /quahan from
-    the phone and gets the district's overdue list; SIGTERM stops the bot with the rest."""
+@dataclass
+class BotSession:
+    """What a `reminder-service run` process printed and answered while a receiver asked /quahan."""
+
+    head: list[str]  # the first lines of its standard output
+    answers: list[str]
+    returncode: int
+    out: str
+    err: str
+
+
+def _ask_the_running_bot(app: App, tmp_path: Path, *run_options: str, head_lines: int = 1) -> BotSession:
+    """Start `run` with Telegram enabled against the fake Bot API, let the receiver send /quahan from
+    the phone, then stop the process with SIGTERM."""
     receiver_chat = 7002
     district(app, {**HEAD, "telegram_chat_id": str(HEAD_CHAT)}, {**RECEIVER, "telegram_chat_id": str(receiver_chat)})
     with FakeBotApi(token=TOKEN) as bot:
         config = _config(tmp_path, _free_port(), bot.base_url)
         env = {**os.environ, "REMINDER_SERVICE_CONFIG": str(config), "REMINDER_SERVICE_TELEGRAM_TOKEN": TOKEN,
                "REMINDER_SERVICE_DATABASE_URL": app.config.database_url}
-        process = subprocess.Popen([sys.executable, "-m", "reminder_service", "run"], cwd=ROOT, env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen([sys.executable, "-m", "reminder_service", "run", *run_options], cwd=ROOT,
+                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             assert process.stdout is not None
-            assert "Dịch vụ đang chạy" in process.stdout.readline()
+            head = [process.stdout.readline() for _ in range(head_lines)]
             bot.wait_for_calls("getUpdates", timeout=30)
             bot.push_message(receiver_chat, "/quahan")
             deadline = time.monotonic() + 30
@@ -186,41 +197,29 @@ def test_the_running_daemon_answers_chat_commands_then_stops_cleanly(app: App, t
         finally:
             if process.poll() is None:
                 process.kill()
+    return BotSession(head, answers, process.returncode, out, err)
+
+
+def test_the_running_daemon_answers_chat_commands_then_stops_cleanly(app: App, tmp_path: Path) -> None:
+    """`reminder-service run` with Telegram enabled polls for commands: the receiver asks /quahan from
+    the phone and gets the district's overdue list; SIGTERM stops the bot with the rest."""
+    ran = _ask_the_running_bot(app, tmp_path)
+    answers, out, err = ran.answers, ran.out, ran.err
+    assert "Dịch vụ đang chạy" in ran.head[0]
     assert answers and "UBND xã An Bình" in answers[0]
-    assert process.returncode == 0, err
+    assert ran.returncode == 0, err
     assert "bot_stopped" in err and "daemon_stopped" in err and "Traceback" not in err
     assert TOKEN not in out + err
 
 
 def test_run_as_of_a_date_answers_the_bot_as_of_that_day(app: App, tmp_path: Path) -> None:
     """Trainers run the service as of 18/03/2021: the clock starts there and the bot answers for that day."""
-    receiver_chat = 7002
-    district(app, {**HEAD, "telegram_chat_id": str(HEAD_CHAT)}, {**RECEIVER, "telegram_chat_id": str(receiver_chat)})
-    with FakeBotApi(token=TOKEN) as bot:
-        config = _config(tmp_path, _free_port(), bot.base_url)
-        env = {**os.environ, "REMINDER_SERVICE_CONFIG": str(config), "REMINDER_SERVICE_TELEGRAM_TOKEN": TOKEN,
-               "REMINDER_SERVICE_DATABASE_URL": app.config.database_url}
-        process = subprocess.Popen([sys.executable, "-m", "reminder_service", "run", "--as-of", "18/03/2021"],
-                                   cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            assert process.stdout is not None
-            banner = process.stdout.readline()
-            started = process.stdout.readline()
-            bot.wait_for_calls("getUpdates", timeout=30)
-            bot.push_message(receiver_chat, "/quahan")
-            deadline = time.monotonic() + 30
-            while not bot.sent(chat_id=receiver_chat) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            answers = [call.params["text"] for call in bot.sent(chat_id=receiver_chat)]
-            process.send_signal(signal.SIGTERM)
-            _out, err = process.communicate(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
+    ran = _ask_the_running_bot(app, tmp_path, "--as-of", "18/03/2021", head_lines=2)
+    (banner, started), answers, err = ran.head, ran.answers, ran.err
     assert banner.startswith("CHẾ ĐỘ MÔ PHỎNG: dịch vụ và bot chat chạy như thể hôm nay là Thứ Năm, 18/03/2021")
     assert "Dịch vụ đang chạy" in started and "Telegram: gửi qua bot" in started
     assert answers and "Tính đến hết Thứ Năm, ngày 18/03/2021" in answers[0]
-    assert process.returncode == 0, err
+    assert ran.returncode == 0, err
 
 
 def test_as_of_and_once_do_not_mix(db_cli: Cli) -> None:
