@@ -57,7 +57,8 @@ def run(ctx: click.Context, once: bool, at: str | None, as_of: date | None) -> N
     phiên chạy (kể cả --once).
     """
     if at is not None and not once:
-        raise click.UsageError("--at chỉ dùng cùng --once", ctx)
+        raise click.UsageError("--at chỉ dùng cùng --once; để chạy liên tục như thể hôm nay là một ngày khác, "
+                               "dùng --as-of NGÀY", ctx)
     if as_of is not None and once:
         raise click.UsageError('--as-of dùng khi chạy liên tục; với --once hãy dùng --at "NGÀY GIỜ"', ctx)
     moment = parse_received(at, "--at").replace(tzinfo=None) if at else None
