@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from reminder_service.config import Config
 from reminder_service.errors import UserError
@@ -15,6 +15,9 @@ from reminder_service.escalation.policy import CHANNEL_NAMES
 from reminder_service.notifiers.base import Notifier, OutgoingMessage
 from reminder_service.notifiers.console import ConsoleNotifier, JsonlNotifier
 from reminder_service.secrets import SMTP_PASSWORD, TELEGRAM_TOKEN, read_secret
+
+if TYPE_CHECKING:
+    from telegram.ext import ExtBot
 
 
 class FanOut(Notifier):
@@ -41,6 +44,15 @@ def channel_words(config: Config) -> str:
     if config.outbox_jsonl is not None and not (config.email.configured and config.telegram.enabled):
         telegram += f"; tin in ra màn hình cũng được ghi vào {config.outbox_jsonl}"
     return f"{email}; {telegram}"
+
+
+def telegram_bot(notifiers: Mapping[str, Notifier]) -> ExtBot[None] | None:
+    """The Bot object the Telegram notifier sends through, for the chat bot to share; None without one."""
+    from reminder_service.notifiers.telegram import SharedBot, TelegramNotifier
+
+    notifier = notifiers.get("telegram")
+    bot = notifier.bot if isinstance(notifier, TelegramNotifier) else None
+    return bot if isinstance(bot, SharedBot) else None
 
 
 def build_notifiers(config: Config, environ: Mapping[str, str] | None = None,

@@ -30,6 +30,7 @@ from reminder_service import systemd
 from reminder_service.app import App
 from reminder_service.audit import Actor
 from reminder_service.bot.service import ChatBot
+from reminder_service.chat_migration import follow_chat_migration
 from reminder_service.clock import TIMEZONE, wall
 from reminder_service.escalation.policy import Policy
 from reminder_service.leader import Election, Elector, Sole
@@ -89,7 +90,7 @@ class Daemon:
         self.policy = policy or app.config.escalation
         self.intervals = intervals
         limiter = RateLimiter()
-        self.dispatcher = Dispatcher(app, notifiers, clock, limiter=limiter)
+        self.dispatcher = Dispatcher(app, notifiers, clock, limiter=limiter, on_moved=self.follow_move)
         self.bot = bot(limiter) if bot is not None else None
         self.election = Election(elector or Sole(), self._lead, self._follow)
         self._stop = asyncio.Event()
@@ -131,6 +132,12 @@ class Daemon:
             log.info("summaries_written", digests=summaries.digests, weekly=summaries.weekly,
                      rollups=summaries.rollups)
         return replace(report, summaries=written)
+
+    def follow_move(self, channel: str, old: str, new: str) -> None:
+        """A Telegram group became a supergroup (the dispatcher met ChatMigrated): save its new id."""
+        if channel == "telegram":
+            with self.app.session() as session:
+                follow_chat_migration(session, old, new, self.clock(), SERVICE_ACTOR)
 
     def watch(self) -> None:
         folder = self.app.config.watch_dir

@@ -707,3 +707,36 @@ def test_limiter_abort_stops_the_wait() -> None:
     assert asyncio.run(limiter.acquire("email", "a")) is True
     assert asyncio.run(limiter.acquire("email", "b", abort=lambda: time.now >= 2)) is False
     assert 2 <= time.now < 3  # noticed within one polling slice, long before the minute is up
+
+
+def test_limiter_lets_a_group_chat_have_at_most_20_messages_a_minute() -> None:
+    """Telegram's group rule: a burst to one group spreads over minutes; people and other groups are
+    not held up by it."""
+    time = VirtualTime()
+    limiter = RateLimiter(DEFAULT_LIMITS, clock=time, sleep=time.sleep)
+    group = "-1001234567890"
+    sent = [t for t, _ in run_senders(limiter, time, [group] * 45, workers=1)]
+    assert len(sent) == 45
+    assert max_in_window(sent, window=60.0) == 20
+    assert max_in_window(sent, window=1.0) == 1
+    # 20 in the first minute (one a second), 20 more once the first has left the window, the rest after.
+    assert sent[19] == pytest.approx(19.0)
+    assert sent[20] == pytest.approx(60.0) and sent[40] == pytest.approx(120.0)
+    assert limiter.delay("telegram", group) > 0
+    assert limiter.delay("telegram", "-4001") == 0  # another group
+    assert limiter.delay("telegram", "1001") == 0  # a person
+
+
+def test_limiter_counts_a_group_send_in_flight() -> None:
+    time = VirtualTime()
+    limits = {"telegram": ChannelLimits(group_max_per_period=2, group_period=60.0)}
+    limiter = RateLimiter(limits, clock=time, sleep=time.sleep)
+    group = "-4001"
+    assert asyncio.run(limiter.acquire("telegram", group)) is True
+    limiter.finished("telegram", group)
+    assert asyncio.run(limiter.acquire("telegram", group)) is True  # the second, still on its way
+    assert limiter.delay("telegram", group) == pytest.approx(60.0)  # the third waits for the first to age
+    assert limiter.delay("telegram", "4001") == 0  # a person's chat: no group rule
+    time.now = 2.0
+    limiter.finished("telegram", group)
+    assert limiter.delay("telegram", group) == pytest.approx(58.0)

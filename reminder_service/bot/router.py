@@ -36,6 +36,7 @@ from reminder_service.bot.periods import (
 )
 from reminder_service.bot.presses import on_callback
 from reminder_service.bot.replies import CallbackOutcome, ChatRef, Reply
+from reminder_service.chat_migration import follow_chat_migration
 from reminder_service.clock import wall
 from reminder_service.db.models import Person
 from reminder_service.readside import known_codes
@@ -80,6 +81,13 @@ class Router:
         self.app = app
         self.bot_username = bot_username
         self.office = app.config.office_name
+
+    # -- the chat's own changes ------------------------------------------------------------------------
+
+    def on_migrated(self, old_chat_id: str, new_chat_id: str, now: datetime) -> None:
+        """The group became a supergroup: its members, registration and pending buttons follow it."""
+        with self.app.session() as session:
+            follow_chat_migration(session, old_chat_id, new_chat_id, now, audit.Actor("Telegram", "telegram"))
 
     # -- text ---------------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ import structlog
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, ExtBot, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
 from reminder_service.bot.replies import CallbackOutcome, ChatRef, Reply
@@ -52,6 +52,8 @@ class Router(Protocol):
 
     def on_callback(self, chat: ChatRef, data: str, now: datetime) -> CallbackOutcome: ...
 
+    def on_migrated(self, old_chat_id: str, new_chat_id: str, now: datetime) -> None: ...
+
 
 @dataclass(frozen=True)
 class Webhook:
@@ -64,7 +66,7 @@ class Webhook:
 
 
 class ChatBot:
-    def __init__(self, token: str, router: Router, clock: Callable[[], datetime], *,
+    def __init__(self, bot: str | ExtBot[None], router: Router, clock: Callable[[], datetime], *,
                  base_url: str = "https://api.telegram.org/bot", limiter: RateLimiter | None = None,
                  commands: Sequence[tuple[str, str]] = (), webhook: Webhook | None = None,
                  poll_timeout: timedelta = POLL_TIMEOUT) -> None:
@@ -75,14 +77,19 @@ class ChatBot:
         self._commands = list(commands)
         self._webhook = webhook
         self._poll_timeout = poll_timeout
-        guard_logs(token)  # PTB and httpx log URLs that contain the token
-        self.application: Application[Any, Any, Any, Any, Any, Any] = (
-            Application.builder().token(token).base_url(base_url)
-            .request(HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=15, connect_timeout=15))
-            .get_updates_request(HTTPXRequest(read_timeout=poll_timeout.total_seconds() + 10))
-            .concurrent_updates(8)
-            .build()
-        )
+        """``bot``: the process's shared bot (notifiers.telegram.SharedBot), or a token for a bot of its own."""
+        builder = Application.builder()
+        if isinstance(bot, str):
+            guard_logs(bot)  # PTB and httpx log URLs that contain the token
+            builder = (builder.token(bot).base_url(base_url)
+                       .request(HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=15,
+                                             connect_timeout=15))
+                       .get_updates_request(HTTPXRequest(read_timeout=15)))
+        else:
+            builder = builder.bot(bot)
+        self.application: Application[Any, Any, Any, Any, Any, Any] = builder.concurrent_updates(8).build()
+        # The group's "upgraded to a supergroup" service message: its chat id changes; follow it at once.
+        self.application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
         self.application.add_handler(MessageHandler(filters.TEXT, self._on_message))
         self.application.add_handler(CallbackQueryHandler(self._on_callback))
         self.application.add_error_handler(self._on_error)
@@ -135,6 +142,22 @@ class ChatBot:
             replies = [Reply(FAILURE_TEXT)]
         for reply in replies:
             await self._send(chat.id, reply)
+
+    async def _on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        # The old group gets "migrate_to", the new supergroup "migrate_from"; either names both ids.
+        if message.migrate_to_chat_id:
+            old, new = message.chat_id, message.migrate_to_chat_id
+        elif message.migrate_from_chat_id:
+            old, new = message.migrate_from_chat_id, message.chat_id
+        else:
+            return
+        try:
+            await asyncio.to_thread(self._router.on_migrated, str(old), str(new), self._clock())
+        except Exception as exc:  # the next reminder to the old id meets ChatMigrated and follows it then
+            log.error("bot_handler_failed", chat_id=str(old), error=f"{type(exc).__name__}: {exc}")
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, chat, user = update.callback_query, update.effective_chat, update.effective_user

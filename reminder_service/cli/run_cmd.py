@@ -18,7 +18,7 @@ from calendars.workdays import WorkCalendar
 from reminder_service import clock, logs
 from reminder_service.app import App
 from reminder_service.bot.wiring import build_chat_bot
-from reminder_service.channels import build_notifiers, channel_words
+from reminder_service.channels import build_notifiers, channel_words, telegram_bot
 from reminder_service.cli.base import DayType, ViCommand, db_app_of
 from reminder_service.cli.submissions_cmd import parse_received
 from reminder_service.daemon import Daemon
@@ -76,7 +76,8 @@ def _serve(app: App, elector: Elector, once: bool, moment: datetime | None, as_o
     now = clock.shifted(as_of) if as_of is not None else (lambda: moment) if moment is not None else clock.now
 
     daemon = Daemon(app, notifiers, clock=now, elector=elector,
-                    bot=None if once else (lambda limiter: build_chat_bot(app, now, limiter)))
+                    bot=None if once else (lambda limiter: build_chat_bot(app, now, limiter,
+                                                                          bot=telegram_bot(notifiers))))
     if once:
         async def one_pass() -> tuple[TickReport, DispatchReport]:
             try:

@@ -26,12 +26,16 @@ class OutgoingMessage:
 
 class TransportError(Exception):
     """Delivery failed. ``permanent``: retrying cannot help (chat not found, mailbox rejected);
-    ``retry_after``: the server asked us to wait this many seconds before trying again."""
+    ``retry_after``: the server asked us to wait this many seconds before trying again; ``moved_to``: the
+    address is gone for good but the same recipient is now reached at this one (a Telegram group that
+    became a supergroup), so the message and every later one go there."""
 
-    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None,
+                 moved_to: str | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
+        self.moved_to = moved_to
 
 
 class Notifier(ABC):

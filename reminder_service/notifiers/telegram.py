@@ -1,6 +1,7 @@
 """Telegram delivery through python-telegram-bot: HTML parse mode, long messages split into valid parts,
-Bot API errors mapped to permanent or transient TransportErrors, and the bot token kept out of every
-error message and log line (PTB and httpx put it in request URLs)."""
+Bot API errors mapped to permanent or transient TransportErrors (a group that became a supergroup names
+its new chat id), and the bot token kept out of every error message and log line (PTB and httpx put it
+in request URLs). One ``SharedBot`` serves both the reminders and the chat bot."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
@@ -39,6 +41,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 # Parts of one long message go to the same chat; Telegram asks for at most one message a second there.
 PART_INTERVAL = 1.0
+# Sends in flight at once through the one bot: the dispatcher's concurrency, plus room for chat replies.
+CONNECTIONS = 24
 
 
 def escape(text: str) -> str:
@@ -106,20 +110,46 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+class SharedBot(ExtBot[None]):
+    """The one Bot object of the process: the notifier sends reminders through it and the chat bot's
+    Application polls and answers through it (one connection pool, one getMe). The chat bot stops and
+    starts again as this instance loses and regains leadership, and PTB's Application shuts its bot down
+    when it stops, while reminders keep going out; so that shutdown is ignored and only ``release`` (by
+    the notifier, when the daemon ends) closes the connections."""
+
+    __slots__ = ()
+
+    async def shutdown(self) -> None:
+        """Kept open: see the class. ``release`` closes the connections."""
+
+    async def release(self) -> None:
+        # Not ``close``: that name is the Bot API method that logs the bot out of Telegram's server.
+        await super().shutdown()
+
+
+def make_bot(token: str, base_url: str = TelegramSettings.base_url, timeout: float = 15.0) -> SharedBot:
+    guard_logs(token)  # before the bot logs its URL
+    return SharedBot(token, base_url=base_url,
+                     request=HTTPXRequest(connection_pool_size=CONNECTIONS, read_timeout=timeout,
+                                          write_timeout=timeout, connect_timeout=timeout),
+                     # getUpdates adds its long-poll timeout to this read timeout.
+                     get_updates_request=HTTPXRequest(read_timeout=timeout, connect_timeout=timeout))
+
+
 class TelegramNotifier(Notifier):
     channel = "telegram"
 
     def __init__(self, token: str | None = None, base_url: str = TelegramSettings.base_url, *,
-                 bot: Bot | None = None, timeout: float = 10.0, part_interval: float = PART_INTERVAL) -> None:
-        """Either a token (and base_url) or a ready ``bot`` shared with the chat bot, whose owner then
-        initialises and shuts it down."""
+                 bot: Bot | None = None, timeout: float = 15.0,
+                 part_interval: float = PART_INTERVAL) -> None:
+        """Either a token (and base_url), and the notifier makes the process's ``SharedBot`` (``bot``
+        hands it to the chat bot) and closes it; or a ready ``bot`` whose owner closes it."""
         if bot is None and not token:
             raise ValueError("TelegramNotifier needs a token or a bot")
         self._token = bot.token if bot is not None else str(token)
-        guard_logs(self._token)  # before Bot() logs its URL
-        self._owns_bot = bot is None
-        self._bot = bot or Bot(self._token, base_url=base_url, request=HTTPXRequest(
-            read_timeout=timeout, write_timeout=timeout, connect_timeout=timeout))
+        guard_logs(self._token)
+        self._owned = make_bot(self._token, base_url, timeout) if bot is None else None
+        self._bot: Bot = self._owned or bot  # type: ignore[assignment]
         self._part_interval = part_interval
         self._ready = asyncio.Lock()
         # Parts already delivered of a message whose later part failed, so a retry does not repeat them.
@@ -174,8 +204,8 @@ class TelegramNotifier(Notifier):
         description = scrub(f"{type(exc).__name__}: {exc.message}", self._token)
         if isinstance(exc, RetryAfter):
             return TransportError(f"Telegram: {description}", permanent=False, retry_after=retry_seconds(exc))
-        if isinstance(exc, ChatMigrated):  # the group became a supergroup: the stored chat id is dead
-            return TransportError(f"Telegram: {description}", permanent=True)
+        if isinstance(exc, ChatMigrated):  # the group became a supergroup: this chat id is dead, the new one works
+            return TransportError(f"Telegram: {description}", permanent=True, moved_to=str(exc.new_chat_id))
         if isinstance(exc, Forbidden):  # blocked by the user, kicked from the group, user deactivated
             return TransportError(f"Telegram: {description}", permanent=True)
         if isinstance(exc, InvalidToken):  # the service's configuration, not this message: retry after a fix
@@ -186,5 +216,5 @@ class TelegramNotifier(Notifier):
         return TransportError(f"Telegram: {description}", permanent=False)
 
     async def close(self) -> None:
-        if self._owns_bot:
-            await self._bot.shutdown()
+        if self._owned is not None:
+            await self._owned.release()

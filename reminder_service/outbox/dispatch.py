@@ -86,12 +86,14 @@ class Dispatcher:
         max_limiter_wait: float = 10.0,
         worker_id: str | None = None,
         write_stop_grace: float = 20.0,
+        on_moved: Callable[[str, str, str], None] | None = None,
     ) -> None:
         """``clock`` gives the current instant (aware, or naive Vietnamese wall time); rows are stored
         in wall time. ``send_timeout`` bounds one send, and a send only starts while the lease still
         covers it. A row whose turn under the rate limits is more than ``max_limiter_wait`` seconds
         away (a paused chat) is handed back, due again when its turn comes. Outcomes that cannot be written
-        are retried until they are, or for ``write_stop_grace`` seconds once a stop is requested."""
+        are retried until they are, or for ``write_stop_grace`` seconds once a stop is requested.
+        ``on_moved(channel, old, new)`` saves an address that moved for good (it runs in a worker thread)."""
         if lease_seconds <= send_timeout:
             raise ValueError("lease_seconds must exceed send_timeout, or no send could start")
         engine = database if isinstance(database, Engine) else database.engine
@@ -108,6 +110,8 @@ class Dispatcher:
         self.send_timeout = send_timeout
         self.max_limiter_wait = max_limiter_wait
         self.write_stop_grace = write_stop_grace
+        self._on_moved = on_moved
+        self._moves: dict[tuple[str, str], str] = {}
         self._stopping = False
 
     def _now(self) -> datetime:
@@ -233,43 +237,67 @@ class Dispatcher:
     async def _deliver(self, row: Claimed, gate: asyncio.Semaphore, holding: set[int], health: WriteHealth
                        ) -> Outcome:
         """Deliver one row. A send holds a place in ``gate`` (its id goes into ``holding``) until the
-        caller has its outcome written. No send starts while outcomes cannot be written."""
+        caller has its outcome written. No send starts while outcomes cannot be written. An address that
+        moved (a group that became a supergroup) is followed once: the move is saved, the row is resent."""
         if not health.ok and not self._stopping:
             await health.wait()
-        if self._stopping:
-            return Outcome(row, "release", self._now())
-        # Do not start a send the lease might not cover: another dispatcher could take the row meanwhile.
-        budget = (row.lease_until - self._now()).total_seconds() - self.send_timeout
-        granted = await self._limiter.acquire(
-            row.channel, row.address, max_wait=max(0.0, min(budget, self.max_limiter_wait)),
-            abort=lambda: self._stopping,
-        )
-        if not granted:
-            now = self._now()
+        # Rows claimed before a move was saved still carry the old address: go straight to the new one.
+        address = self._moves.get((row.channel, row.address), row.address)
+        for hop in range(2):
             if self._stopping:
-                return Outcome(row, "release", now)
-            turn = self._limiter.delay(row.channel, row.address)
-            return Outcome(row, "release", now, next_attempt_at=now + timedelta(seconds=turn) if turn else None)
-        message = OutgoingMessage(row.key, row.channel, row.address, row.recipient, row.subject, row.text, row.html,
-                                  row.buttons)
-        try:
+                return Outcome(row, "release", self._now())
+            # Do not start a send the lease might not cover: another dispatcher could take the row meanwhile.
+            budget = (row.lease_until - self._now()).total_seconds() - self.send_timeout
+            granted = await self._limiter.acquire(
+                row.channel, address, max_wait=max(0.0, min(budget, self.max_limiter_wait)),
+                abort=lambda: self._stopping,
+            )
+            if not granted:
+                now = self._now()
+                if self._stopping:
+                    return Outcome(row, "release", now)
+                turn = self._limiter.delay(row.channel, address)
+                return Outcome(row, "release", now, next_attempt_at=now + timedelta(seconds=turn) if turn else None)
+            message = OutgoingMessage(row.key, row.channel, address, row.recipient, row.subject, row.text, row.html,
+                                      row.buttons)
             try:
-                await gate.acquire()
-                holding.add(row.id)
-                if self._stopping or not health.ok:  # stopped, or writes failed, while it queued for a place
-                    return Outcome(row, "release", self._now())
-                await asyncio.wait_for(self._notifiers[row.channel].send(message), self.send_timeout)
-            finally:
-                self._limiter.finished(row.channel, row.address)
-        except TransportError as exc:
-            return self._failed(row, _error_text(exc, with_class=False), exc.permanent, exc.retry_after,
-                                channel_wide=bool(getattr(exc, "channel_wide", False)))
-        except Exception as exc:  # a notifier bug or a timeout: retry later, never stop the batch
-            error = _error_text(exc, with_class=True)
-            log.warning("outbox.notifier_error", outbox_id=row.id, key=row.key, channel=row.channel, error=error)
-            return self._failed(row, error, permanent=False, retry_after=None)
-        log.info("outbox.sent", outbox_id=row.id, key=row.key, channel=row.channel, attempt=row.attempts + 1)
-        return Outcome(row, "sent", self._now())
+                try:
+                    if hop == 0:
+                        await gate.acquire()
+                        holding.add(row.id)
+                    if self._stopping or not health.ok:  # stopped, or writes failed, while it queued for a place
+                        return Outcome(row, "release", self._now())
+                    await asyncio.wait_for(self._notifiers[row.channel].send(message), self.send_timeout)
+                finally:
+                    self._limiter.finished(row.channel, address)
+            except TransportError as exc:
+                if exc.moved_to and hop == 0:
+                    await self._moved(row, address, exc.moved_to)
+                    address = exc.moved_to
+                    continue
+                return self._failed(row, _error_text(exc, with_class=False), exc.permanent, exc.retry_after,
+                                    channel_wide=bool(getattr(exc, "channel_wide", False)))
+            except Exception as exc:  # a notifier bug or a timeout: retry later, never stop the batch
+                error = _error_text(exc, with_class=True)
+                log.warning("outbox.notifier_error", outbox_id=row.id, key=row.key, channel=row.channel, error=error)
+                return self._failed(row, error, permanent=False, retry_after=None)
+            log.info("outbox.sent", outbox_id=row.id, key=row.key, channel=row.channel, attempt=row.attempts + 1)
+            return Outcome(row, "sent", self._now())
+        raise AssertionError("unreachable: the second hop returns")
+
+    async def _moved(self, row: Claimed, old: str, new: str) -> None:
+        """Save where the recipient moved (when the owner gave a way to), so later messages go there."""
+        log.info("outbox.address_moved", outbox_id=row.id, key=row.key, channel=row.channel, new_address=new)
+        if len(self._moves) > 10_000:  # bounded: the saved move is what lasts
+            self._moves.clear()
+        self._moves[(row.channel, old)] = new
+        if self._on_moved is None:
+            return
+        try:
+            await asyncio.to_thread(self._on_moved, row.channel, old, new)
+        except Exception as exc:  # the resend still goes to the new address; the next failure tries again
+            log.error("outbox.address_move_unsaved", outbox_id=row.id, channel=row.channel,
+                      error=_error_text(exc, with_class=True))
 
     def _failed(
         self, row: Claimed, error: str, permanent: bool, retry_after: float | None, *, channel_wide: bool = False

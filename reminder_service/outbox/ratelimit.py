@@ -1,7 +1,8 @@
 """Per-channel send limits: an overall rate, a minimum interval per address, and pauses a server asked for.
 
-Telegram allows about 30 messages a second overall and one a second per chat; python-telegram-bot's
-limiter does not do the per-chat part, so the dispatcher asks this limiter before every send.
+Telegram allows about 30 messages a second overall, one a second per chat and 20 a minute per group
+chat; python-telegram-bot's limiter does not do the per-chat parts, so the dispatcher and the chat bot
+ask this limiter before every send.
 
 The overall limit is a sliding-window log ("at most N sends in any window of P seconds") rather than a
 refilling bucket: a bucket that starts full lets its capacity *plus* a period's refill through in one
@@ -27,27 +28,42 @@ _ABORT_POLL = 0.5
 _PRUNE_ABOVE = 10_000
 
 
+def is_group_chat(address: str) -> bool:
+    """Telegram gives groups, supergroups and channels negative ids, people positive ones."""
+    return address.strip().startswith("-")
+
+
 @dataclass(frozen=True)
 class ChannelLimits:
-    """``max_per_period`` None: no overall limit. ``per_address_interval`` 0: none per address."""
+    """``max_per_period`` None: no overall limit. ``per_address_interval`` 0: none per address.
+    ``group_max_per_period`` None: no limit per group chat (an address ``is_group_chat`` says is one)
+    beyond the per-address interval; otherwise at most that many in any ``group_period`` seconds."""
 
     max_per_period: int | None = None
     period: float = 1.0
     per_address_interval: float = 0.0
+    group_max_per_period: int | None = None
+    group_period: float = 60.0
 
     def __post_init__(self) -> None:
         if self.max_per_period is not None and self.max_per_period < 1:
             raise ValueError("max_per_period must be at least 1")
-        if self.period <= 0 or self.per_address_interval < 0:
-            raise ValueError("period must be positive and per_address_interval not negative")
+        if self.group_max_per_period is not None and self.group_max_per_period < 1:
+            raise ValueError("group_max_per_period must be at least 1")
+        if self.period <= 0 or self.group_period <= 0 or self.per_address_interval < 0:
+            raise ValueError("periods must be positive and per_address_interval not negative")
+
+    def counts_group(self, address: str) -> bool:
+        return self.group_max_per_period is not None and is_group_chat(address)
 
 
-# Telegram allows 30 messages a second overall and one a second per chat. A send is counted from its
-# completion (see ``finished``), and the server received it before it answered, so two sends counted a
-# full period apart also arrived at least that far apart: pacing at exactly the published limits never
-# exceeds them at the server, however long each request takes. (Counting from the grant instead would
-# need a margin for the time a request spends on its way, which was measured at 10-120 ms.)
-TELEGRAM_LIMITS = ChannelLimits(max_per_period=30, period=1.0, per_address_interval=1.0)
+# Telegram allows 30 messages a second overall, one a second per chat and 20 a minute per group. A send
+# is counted from its completion (see ``finished``), and the server received it before it answered, so
+# two sends counted a full period apart also arrived at least that far apart: pacing at exactly the
+# published limits never exceeds them at the server, however long each request takes. (Counting from
+# the grant instead would need a margin for the time a request spends on its way, measured at 10-120 ms.)
+TELEGRAM_LIMITS = ChannelLimits(max_per_period=30, period=1.0, per_address_interval=1.0,
+                                group_max_per_period=20, group_period=60.0)
 EMAIL_LIMITS = ChannelLimits()  # unlimited unless the mail server's policy says otherwise
 DEFAULT_LIMITS: Mapping[str, ChannelLimits] = {"telegram": TELEGRAM_LIMITS, "email": EMAIL_LIMITS}
 
@@ -61,6 +77,8 @@ class _ChannelState:
     address_paused_until: dict[str, float] = field(default_factory=dict)
     # Granted sends whose request has not completed: they may reach the server at any moment until then.
     in_flight: dict[str, int] = field(default_factory=dict)
+    # Per group chat, the completion times of its last ``group_max_per_period`` sends.
+    group_recent: dict[str, deque[float]] = field(default_factory=dict)
 
 
 class RateLimiter:
@@ -103,6 +121,16 @@ class RateLimiter:
         last = state.last_by_address.get(address)
         if limits.per_address_interval and last is not None:
             ready = max(ready, last + limits.per_address_interval)
+        if limits.group_max_per_period is not None and limits.counts_group(address):
+            sent = state.group_recent.get(address) or ()
+            busy_here = state.in_flight.get(address, 0)
+            # Once the sends in flight are counted, this one may go when the send it would make the
+            # (N+1)-th of the window leaves it.
+            oldest = len(sent) + busy_here - limits.group_max_per_period
+            if busy_here >= limits.group_max_per_period:
+                ready = max(ready, now + _MIN_SLEEP)
+            elif oldest >= 0:
+                ready = max(ready, sent[oldest] + limits.group_period)
         return max(0.0, ready - now)
 
     def finished(self, channel: str, address: str) -> None:
@@ -122,11 +150,24 @@ class RateLimiter:
         state = self._state(channel)
         if state.limits.max_per_period is not None:
             state.recent.append(now)
+        if state.limits.counts_group(address):
+            self._record_group(state, address, now)
         if state.limits.per_address_interval:
             if len(state.last_by_address) > _PRUNE_ABOVE:
                 horizon = now - state.limits.per_address_interval
                 state.last_by_address = {a: t for a, t in state.last_by_address.items() if t > horizon}
             state.last_by_address[address] = now
+
+    @staticmethod
+    def _record_group(state: _ChannelState, address: str, now: float) -> None:
+        limits = state.limits
+        if len(state.group_recent) > _PRUNE_ABOVE:
+            horizon = now - limits.group_period
+            state.group_recent = {a: d for a, d in state.group_recent.items() if d and d[-1] > horizon}
+        sent = state.group_recent.get(address)
+        if sent is None:
+            sent = state.group_recent[address] = deque(maxlen=limits.group_max_per_period)
+        sent.append(now)
 
     async def acquire(
         self,
@@ -146,7 +187,8 @@ class RateLimiter:
             if wait <= 0:
                 # No await between the check and the count: concurrent acquirers cannot both pass.
                 state = self._state(channel)
-                if state.limits.max_per_period is not None or state.limits.per_address_interval:
+                limits = state.limits
+                if limits.max_per_period is not None or limits.per_address_interval or limits.counts_group(address):
                     state.in_flight[address] = state.in_flight.get(address, 0) + 1
                 else:
                     self.record(channel, address)

@@ -2,7 +2,8 @@
 
 It answers the methods the notifier and the chat bot use, validates HTML as Telegram does, records every
 call, serves scripted updates to getUpdates, fails on demand (429 with retry_after, 5xx, chat not found,
-bot blocked) and checks Telegram's flood limits on what it receives: 30 messages/s overall, 1/s per chat.
+bot blocked, a group upgraded to a supergroup) and checks Telegram's flood limits on what it receives:
+30 messages/s overall, 1/s per chat, 20/min per group chat (the last two scalable for quick tests).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class Failure:
     description: str = ""
     retry_after: int | None = None
     delay: float = 0.0
+    migrate_to_chat_id: int | None = None
 
     @classmethod
     def flood(cls, retry_after: int = 3) -> Failure:
@@ -108,6 +110,11 @@ class Failure:
         return cls(400, description)
 
     @classmethod
+    def migrated(cls, new_chat_id: int) -> Failure:
+        """What Telegram answers for a group that became a supergroup: the old id is refused for good."""
+        return cls(400, "Bad Request: group chat was upgraded to a supergroup chat", migrate_to_chat_id=new_chat_id)
+
+    @classmethod
     def slow(cls, seconds: float) -> Failure:
         return cls(200, delay=seconds)
 
@@ -115,6 +122,8 @@ class Failure:
         body: dict[str, Any] = {"ok": False, "error_code": self.status, "description": self.description}
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
+        if self.migrate_to_chat_id is not None:
+            body["parameters"] = {"migrate_to_chat_id": self.migrate_to_chat_id}
         return body
 
 
@@ -140,7 +149,8 @@ class FakeBotApi:
     """Start with ``with FakeBotApi() as api:`` (or the ``bot_api`` fixture); point PTB at ``api.base_url``."""
 
     def __init__(self, token: str = TOKEN, *, username: str = "cchc_test_bot", enforce_limits: bool = False,
-                 long_poll_cap: float = 0.5, rate_tolerance: float = 0.02) -> None:
+                 long_poll_cap: float = 0.5, rate_tolerance: float = 0.02, chat_interval: float = 1.0,
+                 group_limit: int = 20, group_period: float = 60.0) -> None:
         self.token = token
         self.bot_user = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "CCHC", "username": username,
                          "can_join_groups": True, "can_read_all_group_messages": False,
@@ -151,6 +161,12 @@ class FakeBotApi:
         self.long_poll_cap = long_poll_cap
         # Arrival times jitter; a client pacing exactly 1 s apart must not be flagged.
         self.rate_tolerance = rate_tolerance
+        # Telegram's per-chat rules, here so a test can scale them down: one message per ``chat_interval``
+        # seconds in a chat, at most ``group_limit`` per ``group_period`` seconds in a group (id < 0).
+        self.chat_interval = chat_interval
+        self.group_limit = group_limit
+        self.group_period = group_period
+        self._recent_by_group: dict[str, deque[float]] = {}
         self._cond = threading.Condition()
         self._calls: list[Call] = []
         self._next_failures: list[tuple[str | None, Failure | None]] = []
@@ -249,6 +265,16 @@ class FakeBotApi:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}]
         return self.push_update({"message": message})
 
+    def push_migration(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The group becomes a supergroup: the bot sees the service message in both chats, as Telegram
+        sends it, and from now on every call naming the old id is refused with the new one."""
+        self.fail_chat(old_chat_id, Failure.migrated(new_chat_id))
+        user = _user(7, "Nguyễn Văn A", None)
+        self.push_update({"message": {"message_id": self._new_message_id(), "from": user, "chat": _chat(old_chat_id),
+                                      "date": int(time.time()), "migrate_to_chat_id": new_chat_id}})
+        self.push_update({"message": {"message_id": self._new_message_id(), "from": user, "chat": _chat(new_chat_id),
+                                      "date": int(time.time()), "migrate_from_chat_id": old_chat_id}})
+
     def push_callback_query(self, chat_id: int, data: str, *, message_id: int, message_text: str = "…",
                             user_id: int | None = None, first_name: str = "Nguyễn Văn A") -> dict[str, Any]:
         """A user taps an inline button with ``data`` under the bot's message ``message_id``."""
@@ -340,10 +366,18 @@ class FakeBotApi:
             self._violations.append(f"{len(self._recent)} messages within 1 s overall")
             broken = True
         last = self._last_by_chat.get(chat)
-        if last is not None and now - last < window:
+        if last is not None and now - last < self.chat_interval - self.rate_tolerance:
             self._violations.append(f"chat {chat}: two messages {now - last:.3f} s apart")
             broken = True
         self._last_by_chat[chat] = now
+        if chat.startswith("-"):
+            recent = self._recent_by_group.setdefault(chat, deque())
+            while recent and now - recent[0] >= self.group_period - self.rate_tolerance:
+                recent.popleft()
+            recent.append(now)
+            if len(recent) > self.group_limit:
+                self._violations.append(f"group {chat}: {len(recent)} messages within {self.group_period:g} s")
+                broken = True
         return broken
 
     def _new_message_id(self) -> int:
