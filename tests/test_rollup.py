@@ -52,6 +52,8 @@ def test_leadership_and_the_receiver_get_one_message_a_day_about_late_units(db_c
     escalated = {subject for _, subject, _ in heads if subject.startswith("Đôn đốc lần")}
     assert len(escalated) > 20  # the demo's late reports, one e-mail each to their unit heads
     assert sum(1 for line in rollup.splitlines() if "thủ trưởng:" in line) == len(escalated)
+    # Each line says how often the unit was reminded; the roll-up claims no "many times" the lines deny.
+    assert "đã nhắc 1 lần" in rollup and "nhiều lần" not in rollup
     assert f"Đơn vị bị đôn đốc, báo cáo lãnh đạo hôm nay ({len(escalated)})" in digest
 
     # A second tick the same day, or a second instance, adds nothing.
