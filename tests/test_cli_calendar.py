@@ -73,6 +73,15 @@ def test_table_shows_weekdays_and_both_deadlines(cli: Cli) -> None:
     assert "monitor" not in result.out.split("Hạn nộp thực tế:")[0]
 
 
+def test_kinds_are_named_in_vietnamese_never_by_their_code(cli: Cli) -> None:
+    result = cli("calendar", "show", "--year", "2026")
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert "UBND các xã, thị trấn" in lines and "Các phòng được giao theo dõi lĩnh vực CCHC" in lines
+    assert "- annual, UBND các xã, thị trấn: Thời gian chốt số liệu (đến 20/11)" in result.out
+    assert "commune" not in result.out and "monitor" not in result.out
+
+
 def test_details_list_the_content_to_send(cli: Cli) -> None:
     result = cli("calendar", "show", "--year", "2021", "--kind", "monitor", "--details")
     assert "Nội dung cần gửi:" in result.out

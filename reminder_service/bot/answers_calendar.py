@@ -53,7 +53,9 @@ def calendar_answer(source: App | DirectiveLibrary, workdays: WorkCalendar, year
         KindCalendar(code, name, calendar.for_kind(code))
         for code, name in calendar.directive.unit_kinds.items() if calendar.for_kind(code)
     ]
-    notes = [f"{o.id} ({o.kind}): {note}" for o in calendar.obligations for note in o.notes]
+    # The kind by the directive's own name: its code (commune, monitor) is English.
+    kind_names = calendar.directive.unit_kinds
+    notes = [f"{o.id}, {kind_names.get(o.kind, o.kind)}: {note}" for o in calendar.obligations for note in o.notes]
     notes.extend(note.text for note in calendar.directive.notes)
     heading = calendar_heading(calendar)
     monitors = any(o.kind == "monitor" for o in calendar.obligations)

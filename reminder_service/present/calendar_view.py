@@ -102,11 +102,12 @@ def calendar_table(calendar: YearCalendar, kind: str | None, details: bool = Fal
             continue
         rows = [(o.id, o.title, *_deadline_cells(o), range_text(o.window), range_text(o.estimate_window))
                 for o in items]
-        blocks.append(f"{kind_name} ({kind_code})\n{render(headers, rows)}")
+        # The directive's name for the kind, not its code (commune, monitor): a user reads Vietnamese.
+        blocks.append(f"{kind_name}\n{render(headers, rows)}")
     footer = [ROLL_RULE]
     if any(o.deadline_interpreted for o in shown):
         footer.append(INTERPRETED_NOTE)
-    notes = [f"- {o.id} ({o.kind}): {note}" for o in shown for note in o.notes]
+    notes = [f"- {o.id}, {directive.unit_kinds.get(o.kind, o.kind)}: {note}" for o in shown for note in o.notes]
     notes.extend(f"- {n.text}" for n in directive.notes)
     if notes:
         footer.append("Ghi chú:\n" + "\n".join(notes))
