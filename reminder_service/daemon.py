@@ -23,6 +23,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import structlog
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import IntegrityError
 
@@ -47,6 +48,9 @@ from reminder_service.watch import check_folder, last_import, set_state
 log = structlog.get_logger(__name__)
 SERVICE_ACTOR = Actor("reminder-service", "daemon")
 LEADER_JOBS = ("sync", "watch", "reconcile", "bot")
+# One run at a time, missed runs folded into one, and never skipped for being late: APScheduler's default
+# misfire grace of 1 s would silently drop a job whenever the event loop is busy.
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 T = TypeVar("T")
 STATUS_LEADER = "Phiên chính (leader): quyết định nhắc hạn, trả lời bot chat và gửi tin."
 STATUS_FOLLOWER = "Phiên dự phòng (follower): chỉ gửi tin; sẵn sàng tiếp quản khi phiên chính dừng."
@@ -149,14 +153,12 @@ class Daemon:
         self._dispatching = asyncio.ensure_future(self.dispatcher.drain())
         return await self._dispatching
 
-    async def _guarded(self, name: str, job: Callable[[], object]) -> None:
-        """A failing job is logged and retried at its next run; it never stops the daemon."""
-        try:
-            result = job()
-            if asyncio.iscoroutine(result):
-                await result
-        except Exception as exc:
-            log.error("job_failed", job=name, error=f"{exc.__class__.__name__}: {exc}")
+    @staticmethod
+    def _job_failed(event: JobExecutionEvent) -> None:
+        """A failing job is logged, traceback included (the log redacts secrets), and runs again at its
+        next time: it never stops the daemon."""
+        exc = event.exception
+        log.error("job_failed", job=event.job_id, error=f"{type(exc).__name__}: {exc}", traceback=event.traceback)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -189,25 +191,26 @@ class Daemon:
         scheduler = self._scheduler
         if scheduler is None or self._stop.is_set():
             return
-        common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None, "replace_existing": True}
         # The year's obligations first: a tick racing the first sync would miss a new year's reports for
         # a whole tick interval (five minutes), so the jobs start only once it has run.
-        await self._guarded("sync", lambda: asyncio.to_thread(self.sync_years))
+        try:
+            await asyncio.to_thread(self.sync_years)
+        except Exception:  # the scheduled sync tries again; the tick still runs on what is there
+            log.exception("job_failed", job="sync")
         if self._stop.is_set() or not self.election.leading:
             return
         first = _at_once()
-        jobs: dict[str, tuple[Callable[..., object], tuple[object, ...], dict[str, int]]] = {
-            "sync": (self._guarded, ("sync", lambda: asyncio.to_thread(self.sync_years)), {"hours": 6}),
-            "watch": (self._guarded, ("watch", lambda: asyncio.to_thread(self.watch)),
-                      {"seconds": self.intervals.watch_seconds}),
-            "reconcile": (self._guarded, ("reconcile", lambda: asyncio.to_thread(self.reconcile)),
-                          {"seconds": self.intervals.tick_seconds}),
+        # Synchronous jobs run in the event loop's worker threads (APScheduler's asyncio executor).
+        jobs: dict[str, tuple[Callable[[], object], dict[str, int]]] = {
+            "sync": (self.sync_years, {"hours": 6}),
+            "watch": (self.watch, {"seconds": self.intervals.watch_seconds}),
+            "reconcile": (self.reconcile, {"seconds": self.intervals.tick_seconds}),
         }
         if self.bot is not None:
-            jobs["bot"] = (self.keep_bot, (), {"seconds": 60})
-        for name, (function, args, every) in jobs.items():
+            jobs["bot"] = (self.keep_bot, {"seconds": 60})
+        for name, (function, every) in jobs.items():
             start = first + timedelta(hours=6) if name == "sync" else first
-            scheduler.add_job(function, "interval", args=args, id=name, next_run_time=start, **every, **common)
+            scheduler.add_job(function, "interval", id=name, next_run_time=start, replace_existing=True, **every)
         systemd.status(STATUS_LEADER)
 
     async def _follow(self) -> None:
@@ -234,15 +237,14 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
-        scheduler = self._scheduler = AsyncIOScheduler(timezone=TIMEZONE)
-        # The default misfire grace of 1 s would silently skip a job whenever the loop is busy.
-        common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
-        scheduler.add_job(self._guarded, "interval", args=("dispatch", self.dispatch),
-                          seconds=self.intervals.dispatch_seconds, next_run_time=_at_once(), **common)
+        scheduler = self._scheduler = AsyncIOScheduler(timezone=TIMEZONE, job_defaults=JOB_DEFAULTS)
+        scheduler.add_listener(self._job_failed, EVENT_JOB_ERROR)
+        scheduler.add_job(self.dispatch, "interval", id="dispatch", seconds=self.intervals.dispatch_seconds,
+                          next_run_time=_at_once())
         watchdog = systemd.watchdog_interval()
         if watchdog is not None:
             # A job, not a thread: pings stop when the event loop stalls, which is what systemd should see.
-            scheduler.add_job(self._ping, "interval", seconds=watchdog, next_run_time=_at_once(), **common)
+            scheduler.add_job(self._ping, "interval", id="watchdog", seconds=watchdog, next_run_time=_at_once())
         # What start-up loaded (modules, calendars, templates) lives as long as the process: out of the
         # collector's reach, a full collection no longer walks it, which took ~95 ms off every few answers.
         gc.collect()

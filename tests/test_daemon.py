@@ -236,3 +236,34 @@ def test_a_shifted_clock_starts_on_the_day_at_the_time_of_day_and_runs_on() -> N
     now = shifted(date(2021, 3, 18), real=lambda: next(real))
     assert wall(now()) == datetime(2021, 3, 18, 9, 0)  # 02:00 UTC is 09:00 in Vietnam
     assert wall(now()) == datetime(2021, 3, 18, 10, 30)
+
+
+def test_a_failing_job_is_logged_with_its_traceback_and_runs_again(app: App) -> None:
+    """A tick that fails (the database away for a moment) costs one run: the error and where it happened
+    reach the log, and the scheduler runs the job again at its next time."""
+    import asyncio
+
+    from structlog.testing import capture_logs
+
+    from reminder_service.daemon import Daemon, Intervals
+
+    class FlakyDaemon(Daemon):
+        ticks = 0
+
+        def reconcile(self):  # type: ignore[no-untyped-def]
+            FlakyDaemon.ticks += 1
+            if FlakyDaemon.ticks == 1:
+                raise RuntimeError("cơ sở dữ liệu tạm thời không trả lời")
+            if FlakyDaemon.ticks >= 2:
+                self.stop()
+            return super().reconcile()
+
+    daemon = FlakyDaemon(app, {}, clock=lambda: datetime(2021, 3, 16, 9, 0),
+                         intervals=Intervals(tick_seconds=1, dispatch_seconds=3600, watch_seconds=3600))
+    with capture_logs() as logged:
+        asyncio.run(asyncio.wait_for(daemon.run(), 30))
+    [failed] = [e for e in logged if e["event"] == "job_failed"]
+    assert failed["job"] == "reconcile"
+    assert failed["error"] == "RuntimeError: cơ sở dữ liệu tạm thời không trả lời"
+    assert "in reconcile" in failed["traceback"] and "RuntimeError" in failed["traceback"]
+    assert FlakyDaemon.ticks >= 2  # ran again a second later

@@ -275,8 +275,7 @@ class Dispatcher:
                     await self._moved(row, address, exc.moved_to)
                     address = exc.moved_to
                     continue
-                return self._failed(row, _error_text(exc, with_class=False), exc.permanent, exc.retry_after,
-                                    channel_wide=bool(getattr(exc, "channel_wide", False)))
+                return self._failed(row, _error_text(exc, with_class=False), exc.permanent, exc.retry_after)
             except Exception as exc:  # a notifier bug or a timeout: retry later, never stop the batch
                 error = _error_text(exc, with_class=True)
                 log.warning("outbox.notifier_error", outbox_id=row.id, key=row.key, channel=row.channel, error=error)
@@ -299,17 +298,12 @@ class Dispatcher:
             log.error("outbox.address_move_unsaved", outbox_id=row.id, channel=row.channel,
                       error=_error_text(exc, with_class=True))
 
-    def _failed(
-        self, row: Claimed, error: str, permanent: bool, retry_after: float | None, *, channel_wide: bool = False
-    ) -> Outcome:
+    def _failed(self, row: Claimed, error: str, permanent: bool, retry_after: float | None) -> Outcome:
         now = self._now()
         attempt = row.attempts + 1
         if retry_after is not None and retry_after > 0:
-            # Later rows for this chat (or channel) in the batch wait too, instead of provoking more 429s.
-            if channel_wide:
-                self._limiter.pause_channel(row.channel, retry_after)
-            else:
-                self._limiter.pause(row.channel, row.address, retry_after)
+            # Later rows for this chat in the batch wait too, instead of provoking more 429s.
+            self._limiter.pause(row.channel, row.address, retry_after)
         fields = {"outbox_id": row.id, "key": row.key, "channel": row.channel, "attempt": attempt, "error": error}
         trying_for = (now - row.created_at).total_seconds() if row.created_at is not None else math.inf
         if permanent or self.policy.gives_up(attempt, trying_for):
