@@ -13,20 +13,17 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from reminder_service.clock import TIMEZONE
-from reminder_service.redaction import Scrubber
+from reminder_service.redaction import remember, scrub
 from reminder_service.secrets import SMTP_PASSWORD, TELEGRAM_TOKEN, read_secret
 
 
 class Redactor:
-    """Replaces every occurrence of a configured secret, and anything shaped like a bot token, in any
-    logged value, tracebacks included (see redaction.py)."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        self._scrub = Scrubber(secrets)
+    """Replaces every secret the process knows (redaction.remember), and anything shaped like a bot
+    token, in any logged value, tracebacks included."""
 
     def _clean(self, value: Any) -> Any:
         if isinstance(value, str):
-            return self._scrub(value)
+            return scrub(value)
         if value is None or isinstance(value, bool | int | float):
             return value
         if isinstance(value, dict):
@@ -36,7 +33,7 @@ class Redactor:
         # An exception, a URL object…: the renderers print its repr, so that is what is checked; one
         # that carries a secret is logged as its scrubbed repr.
         text = repr(value)
-        cleaned = self._scrub(text)
+        cleaned = scrub(text)
         return value if cleaned == text else cleaned
 
     def __call__(self, _logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
@@ -88,19 +85,22 @@ def configure(*, json: bool | None = None, level: int = logging.INFO, environ: M
     if json is None:
         # systemd sets JOURNAL_STREAM for a service's stdout/stderr.
         json = "JOURNAL_STREAM" in env or not sys.stderr.isatty()
-    secrets = [s for s in (read_secret(TELEGRAM_TOKEN, env), read_secret(SMTP_PASSWORD, env), *also_hide) if s]
+    # Reading them makes the redactor know them, before any line is logged.
+    read_secret(TELEGRAM_TOKEN, env)
+    read_secret(SMTP_PASSWORD, env)
+    remember(*also_hide)
     renderer: Any = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer(
         colors=False)
     # The journal keeps UTC (machines compare it); a terminal shows Vietnam time.
     stamp: Any = structlog.processors.TimeStamper(fmt="iso", utc=True) if json else _vietnam_time
-    _bridge_stdlib(level, [structlog.processors.format_exc_info, Redactor(secrets), renderer], stamp)
+    _bridge_stdlib(level, [structlog.processors.format_exc_info, Redactor(), renderer], stamp)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             stamp,
             structlog.processors.format_exc_info,
-            Redactor(secrets),
+            Redactor(),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),

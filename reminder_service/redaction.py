@@ -1,4 +1,9 @@
-"""Hiding secrets in any text a person or a log will see: one scrubber for logs, errors and probes.
+"""Hiding secrets in any text a person or a log will see: one redactor for logs, transport errors,
+the outbox table and health output.
+
+Every secret the process reads (secrets.read_secret, the database URL's password) is remembered here,
+so ``scrub`` hides all of them wherever a text is about to be shown, logged or stored, whichever part
+of the code read the secret.
 
 A secret is matched whatever its case: python-telegram-bot capitalises an API error's description
 ("Bad Request: …" becomes "… bot123:aaf…/sendmessage"), and an SMTP server may echo a password in upper
@@ -45,6 +50,16 @@ class Scrubber:
         return TOKEN_SHAPE.sub(REDACTED, text)
 
 
+_KNOWN = Scrubber()
+
+
+def remember(*secrets: str | None) -> None:
+    """Hide these from every text ``scrub`` sees from now on."""
+    _KNOWN.add(*secrets)
+
+
 def scrub(text: str, *secrets: str | None, min_length: int = MIN_SECRET_LENGTH) -> str:
-    """``text`` with the given secrets and any token-shaped string hidden."""
-    return Scrubber(secrets, min_length=min_length)(text)
+    """``text`` with every remembered secret, the given ones (at least ``min_length`` long) and any
+    token-shaped string hidden."""
+    text = _KNOWN(text)
+    return Scrubber(secrets, min_length=min_length)(text) if secrets else text

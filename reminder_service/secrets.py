@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reminder_service.errors import UserError
+from reminder_service.redaction import remember
 
 TELEGRAM_TOKEN = "REMINDER_SERVICE_TELEGRAM_TOKEN"
 SMTP_PASSWORD = "REMINDER_SERVICE_SMTP_PASSWORD"
@@ -15,10 +16,12 @@ TELEGRAM_WEBHOOK_SECRET = "REMINDER_SERVICE_TELEGRAM_WEBHOOK_SECRET"
 
 
 def read_secret(name: str, environ: Mapping[str, str] | None = None) -> str | None:
-    """``NAME`` itself, or the content of the file ``NAME_FILE`` points to (systemd credentials)."""
+    """``NAME`` itself, or the content of the file ``NAME_FILE`` points to (systemd credentials). What
+    is read is remembered by the redactor, so no log line, stored error or health output shows it."""
     env = os.environ if environ is None else environ
     value = env.get(name, "").strip()
     if value:
+        remember(value)
         return value
     path = env.get(f"{name}_FILE", "").strip()
     if not path:
@@ -27,4 +30,5 @@ def read_secret(name: str, environ: Mapping[str, str] | None = None) -> str | No
         content = Path(path).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"không đọc được tệp bí mật {path} (biến {name}_FILE): {exc.__class__.__name__}") from None
+    remember(content)
     return content or None

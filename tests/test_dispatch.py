@@ -257,6 +257,19 @@ def test_a_bot_token_in_an_unexpected_error_is_not_stored(app: App) -> None:
     assert row.last_error.startswith("OSError: POST https://api.telegram.org/bot[đã ẩn]/sendMessage")
 
 
+def test_a_password_the_service_read_is_not_stored_in_an_unexpected_error(app: App) -> None:
+    """Whatever part of the code read a secret, no error text stored in the outbox shows it."""
+    from reminder_service.secrets import SMTP_PASSWORD, read_secret
+
+    password = "Mk-HoaSen-2021!"
+    assert read_secret(SMTP_PASSWORD, {SMTP_PASSWORD: password}) == password
+    add_rows(app, 1)
+    leak = RuntimeError(f"AUTH PLAIN noivu {password} rejected by relay")  # a library bug quoting it
+    asyncio.run(dispatcher(app, ScriptedNotifier("email", [leak]), FakeClock()).run_once())
+    (row,) = outbox(app)
+    assert row.last_error == "RuntimeError: AUTH PLAIN noivu [đã ẩn] rejected by relay"
+
+
 def test_a_hanging_send_times_out_and_is_retried(app: App) -> None:
     class Hanging(Notifier):
         channel = "email"

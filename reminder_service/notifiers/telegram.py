@@ -11,7 +11,6 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Mapping
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -30,10 +29,8 @@ from telegram.warnings import PTBDeprecationWarning
 
 from reminder_service.bot.paging import MESSAGE_LIMIT, split_message
 from reminder_service.config import TelegramSettings
-from reminder_service.errors import UserError
 from reminder_service.notifiers.base import Buttons, Notifier, OutgoingMessage, TransportError
-from reminder_service.redaction import Scrubber, scrub
-from reminder_service.secrets import TELEGRAM_TOKEN, read_secret
+from reminder_service.redaction import remember, scrub
 
 # PTB 22.2+ deprecates integer time periods: RetryAfter warns in its own constructor (so every 429 warns,
 # and fails under warnings-as-errors) unless the process opts in to timedelta values, as v23 will force.
@@ -61,19 +58,15 @@ def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
 class _TokenFilter(logging.Filter):
     """Rewrites log records that contain the token, tracebacks included, before any handler sees them."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.scrub = Scrubber()
-
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        cleaned = self.scrub(message)
+        cleaned = scrub(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
         if record.exc_text:
-            record.exc_text = self.scrub(record.exc_text)
+            record.exc_text = scrub(record.exc_text)
         return True
 
 
@@ -83,7 +76,7 @@ _FILTER = _TokenFilter()
 def guard_logs(token: str) -> None:
     """httpx logs every request URL at INFO and PTB logs its base URL: both contain the token. Logger
     filters do not apply to records of child loggers, so every existing telegram logger gets one."""
-    _FILTER.scrub.add(token)
+    remember(token)
     names = ["httpx", *(name for name in logging.root.manager.loggerDict if name.startswith("telegram"))]
     for name in names:
         logger = logging.getLogger(name)
@@ -154,13 +147,6 @@ class TelegramNotifier(Notifier):
         self._ready = asyncio.Lock()
         # Parts already delivered of a message whose later part failed, so a retry does not repeat them.
         self._delivered: dict[str, int] = {}
-
-    @classmethod
-    def from_settings(cls, settings: TelegramSettings, environ: Mapping[str, str] | None = None) -> TelegramNotifier:
-        token = read_secret(TELEGRAM_TOKEN, environ)
-        if not token:
-            raise UserError(f"chưa có mã bot Telegram: đặt biến {TELEGRAM_TOKEN} hoặc {TELEGRAM_TOKEN}_FILE")
-        return cls(token, settings.base_url)
 
     @property
     def bot(self) -> Bot:
