@@ -17,8 +17,6 @@ from reminder_service.audit import Actor
 from reminder_service.clock import wall
 from reminder_service.db.models import ServiceState
 from reminder_service.errors import UserError
-from reminder_service.register.apply import import_register
-from reminder_service.register.read import read_register
 
 log = structlog.get_logger(__name__)
 LAST_IMPORT = "register_last_import"
@@ -64,7 +62,13 @@ def check_folder(folder: Path, session_scope: Callable[[], AbstractContextManage
     if not folder.is_dir():
         log.warning("watch_dir_missing", folder=str(folder))
         return WatchReport(0, 0)
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES):
+    waiting = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+    if waiting:
+        # The import (seven modules, openpyxl) loads when a file arrives: a daemon without a watched
+        # folder, or with an empty one, never pays for it.
+        from reminder_service.register.apply import import_register
+        from reminder_service.register.read import read_register
+    for path in waiting:
         try:
             register = read_register(path)
             with session_scope() as session:

@@ -7,7 +7,7 @@ import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import click
 
@@ -30,7 +30,7 @@ class RootGroup(ViGroup):
         "units": "units_cmd:units",
         "people": "people_cmd:people",
         "obligations": "obligations_cmd:obligations",
-        "submissions": "corrections_cmd:submissions",
+        "submissions": "submissions_cmd:submissions",
         "waivers": "corrections_cmd:waivers",
         "status": "readside_cmd:status",
         "overdue": "readside_cmd:overdue",
@@ -43,6 +43,12 @@ class RootGroup(ViGroup):
         "outbox": "outbox_cmd:outbox",
     }
 
+    # Groups whose commands come from several modules: each module names its part, the root joins them,
+    # so command modules never import each other.
+    PARTS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "submissions": ("corrections_cmd:SUBMISSION_COMMANDS", "register_cmd:SUBMISSION_COMMANDS"),
+    }
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.LAZY)
 
@@ -50,10 +56,17 @@ class RootGroup(ViGroup):
         target = self.LAZY.get(cmd_name)
         if target is None:
             return None
-        module_name, attribute = target.split(":")
-        module = importlib.import_module(f"reminder_service.cli.{module_name}")
-        command: click.Command = getattr(module, attribute)
+        command: click.Command = _load(target)
+        if isinstance(command, click.Group):
+            for part in self.PARTS.get(cmd_name, ()):
+                for sub in _load(part):
+                    command.add_command(sub)
         return command
+
+
+def _load(target: str) -> Any:
+    module_name, attribute = target.split(":")
+    return getattr(importlib.import_module(f"reminder_service.cli.{module_name}"), attribute)
 
 
 @click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -6,14 +6,15 @@ import difflib
 import getpass
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from reminder_service import clock
 from reminder_service.config import CONFIG_ENV
-from reminder_service.datetext import DateError, read_date
+from reminder_service.datetext import DateError, read_date, read_moment
 
 if TYPE_CHECKING:
     from reminder_service.app import App
@@ -317,3 +318,45 @@ def usage_message(error: click.UsageError) -> str:
     text = re.sub(r"\(Possible options: (.+)\)", r"(các tùy chọn gần giống: \1)", text)
     command = error.ctx.command_path if error.ctx is not None else "reminder-service"
     return f"Lỗi: {text}.\nXem hướng dẫn: {command} --help"
+
+
+def parse_received(text: str, param_hint: str = "--received") -> datetime:
+    """A date with an optional time of day (datetext's grammar), as Vietnamese wall time."""
+    try:
+        return read_moment(text)
+    except DateError as error:
+        time_hint = " Có thể kèm giờ, ví dụ: 12/03/2021 14:30." if str(error).startswith("Không hiểu") else ""
+        raise click.BadParameter(f"{error}{time_hint}".rstrip("."), param_hint=param_hint) from None
+
+
+def moment(at: str | None) -> datetime:
+    """``--at`` as Vietnamese wall time, or now."""
+    if at is None:
+        return clock.now()
+    return parse_received(at, "--at")
+
+
+class CountType(click.ParamType[int]):
+    """A whole number in a range, refused in Vietnamese."""
+
+    name = "SỐ"
+
+    def __init__(self, what: str = "số", low: int = 1, high: int = 100_000) -> None:
+        self.what, self.low, self.high = what, low, high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if not text.isdigit() or not self.low <= int(text) <= self.high:
+            self.fail(f'"{value}" không hợp lệ; {self.what} phải là số nguyên từ {self.low} đến {self.high}',
+                      param, ctx)
+        return int(text)
+
+
+# What each stage is called in the CLI's tables.
+STAGE_WORDS = {"notice": "Thông báo sớm", "reminder": "Nhắc hạn", "due_today": "Hạn cuối hôm nay",
+               "overdue": "Quá hạn", "escalated": "Đôn đốc sau quá hạn", "incomplete": "Còn thiếu",
+               "incomplete_reminder": "Nhắc bổ sung", "digest": "Tổng hợp hằng ngày",
+               "rollup": "Báo cáo lãnh đạo trong ngày",
+               "weekly": "Tổng hợp hằng tuần", "claim": "Đơn vị báo đã gửi", "claim_rejected": "Chưa nhận được"}

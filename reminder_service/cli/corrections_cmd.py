@@ -13,8 +13,16 @@ import click
 from sqlalchemy.orm import Session
 
 from reminder_service import clock
-from reminder_service.cli.base import ChoiceType, ViGroup, YearType, cli_actor, csv_headers_option, db_app_of
-from reminder_service.cli.submissions_cmd import parse_received, submissions
+from reminder_service.cli.base import (
+    ChoiceType,
+    ViCommand,
+    ViGroup,
+    YearType,
+    cli_actor,
+    csv_headers_option,
+    db_app_of,
+    parse_received,
+)
 from reminder_service.present.dates import NONE_MARK, dmy
 from reminder_service.present.status_view import headed_csv, to_json
 from reminder_service.present.table import render
@@ -78,7 +86,7 @@ def _format_options(function: Any) -> Any:
                         show_default=True, help="Dạng in ra: bảng, JSON hoặc CSV (mở bằng Excel).")(function)
 
 
-@submissions.command(name="list")
+@click.command(name="list", cls=ViCommand)
 @click.option("--unit", "-u", metavar="MÃ", help="Chỉ đơn vị này, ví dụ XA_AN_BINH.")
 @click.option("--obligation", "-o", metavar="MÃ", help="Chỉ báo cáo này: plan, q1, h1, q3, annual…")
 @click.option("--year", "-y", type=YearType(), help="Chỉ năm báo cáo này, ví dụ 2021.")
@@ -112,7 +120,7 @@ def _check_filters(session: Session, unit: str | None, obligation: str | None, y
                                      f"{', '.join(codes) or 'chưa có'}", param_hint="--obligation")
 
 
-@submissions.command(name="correct")
+@click.command(name="correct", cls=ViCommand)
 @click.argument("submission_id", metavar="SỐ", type=click.IntRange(min=1))
 @click.option("--received", "-r", help="Ngày (giờ) nhận đúng: 12/03/2021 hoặc 12/03/2021 14:30.")
 @click.option("--doc-number", "--doc-no", "doc_no", help='Số ký hiệu đúng, ví dụ "45/BC-UBND".')
@@ -129,7 +137,7 @@ def correct_cmd(ctx: click.Context, submission_id: int, received: str | None, do
     click.echo(f"Đã sửa lần nộp số {submission_id} ({what}): {line}.")
 
 
-@submissions.command(name="delete")
+@click.command(name="delete", cls=ViCommand)
 @click.argument("submission_id", metavar="SỐ", type=click.IntRange(min=1))
 @click.option("--reason", required=True, help='Lý do xóa, ví dụ "Ghi nhầm đơn vị".')
 @click.pass_context
@@ -141,6 +149,10 @@ def delete_cmd(ctx: click.Context, submission_id: int, reason: str) -> None:
         what = f"{gone.obligation.title} của {gone.obligation.unit.name}"
     click.echo(f"Đã xóa lần nộp số {submission_id} ({what}). Lý do: {reason.strip()}. Tình trạng báo cáo được "
                "tính lại; nếu báo cáo còn thiếu, việc nhắc hạn sẽ tiếp tục.")
+
+
+# Attached to the `submissions` group by the root (cli/__init__.py).
+SUBMISSION_COMMANDS = (list_cmd, correct_cmd, delete_cmd)
 
 
 @click.group(cls=ViGroup)

@@ -12,8 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from reminder_service import clock
 from reminder_service.app import App
-from reminder_service.cli.base import ChoiceType, ViCommand, app_of
-from reminder_service.cli.outbox_cmd import CountType, moment
+from reminder_service.cli.base import ChoiceType, CountType, ViCommand, app_of, moment
 from reminder_service.db.engine import SCHEMA_HEAD, is_current
 from reminder_service.db.urls import scrub, shown
 from reminder_service.errors import UserError

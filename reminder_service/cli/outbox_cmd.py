@@ -9,8 +9,7 @@ from typing import Any
 import click
 
 from reminder_service import clock
-from reminder_service.cli.base import ChoiceType, DayType, ViGroup, cli_actor, db_app_of
-from reminder_service.cli.submissions_cmd import parse_received
+from reminder_service.cli.base import STAGE_WORDS, ChoiceType, CountType, DayType, ViGroup, cli_actor, db_app_of, moment
 from reminder_service.escalation.policy import CHANNEL_NAMES
 from reminder_service.health import shorten
 from reminder_service.outbox.admin import STATES, OutboxRow, list_rows, purge, retry_dead
@@ -20,30 +19,7 @@ from reminder_service.present.table import render
 STATE_WORDS = {"pending": "chờ gửi", "sending": "đang gửi", "sent": "đã gửi", "dead": "thất bại",
                "skipped": "bỏ qua"}
 CHANNEL_WORDS = {"telegram": "Telegram", "email": "E-mail"}
-STAGE_WORDS = {"notice": "Thông báo sớm", "reminder": "Nhắc hạn", "due_today": "Hạn cuối hôm nay",
-               "overdue": "Quá hạn", "escalated": "Đôn đốc sau quá hạn", "incomplete": "Còn thiếu",
-               "incomplete_reminder": "Nhắc bổ sung", "digest": "Tổng hợp hằng ngày",
-               "rollup": "Báo cáo lãnh đạo trong ngày",
-               "weekly": "Tổng hợp hằng tuần", "claim": "Đơn vị báo đã gửi", "claim_rejected": "Chưa nhận được"}
 NONE = "—"
-
-
-class CountType(click.ParamType[int]):
-    """A whole number in a range, refused in Vietnamese."""
-
-    name = "SỐ"
-
-    def __init__(self, what: str = "số", low: int = 1, high: int = 100_000) -> None:
-        self.what, self.low, self.high = what, low, high
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        text = str(value).strip()
-        if not text.isdigit() or not self.low <= int(text) <= self.high:
-            self.fail(f'"{value}" không hợp lệ; {self.what} phải là số nguyên từ {self.low} đến {self.high}',
-                      param, ctx)
-        return int(text)
 
 
 class MessageIdType(click.ParamType[int]):
@@ -55,13 +31,6 @@ class MessageIdType(click.ParamType[int]):
             self.fail(f'"{value}" không phải là số của một tin; xem cột "Số" trong reminder-service outbox list',
                       param, ctx)
         return int(text)
-
-
-def moment(at: str | None) -> datetime:
-    """``--at`` as Vietnamese wall time, or now."""
-    if at is None:
-        return clock.now()
-    return parse_received(at, "--at")
 
 
 def _when(moment: datetime | None) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from reminder_service import clock
 from reminder_service.app import App
 from reminder_service.cli.base import ChoiceType, DayType, ViCommand, YearType, db_app_of
-from reminder_service.cli.people_cmd import find_person
+from reminder_service.cli.lookup import find_person
 from reminder_service.db.models import Obligation, Person, Submission, Unit
 from reminder_service.errors import UserError
 from reminder_service.escalation.decide import leadership_reachable

@@ -13,8 +13,16 @@ from sqlalchemy.exc import IntegrityError
 
 from reminder_service import clock
 from reminder_service.audit import Actor
-from reminder_service.cli.base import ChoiceType, ViCommand, ViGroup, YearType, cli_actor, config_option, db_app_of
-from reminder_service.cli.submissions_cmd import parse_received
+from reminder_service.cli.base import (
+    ChoiceType,
+    ViCommand,
+    ViGroup,
+    YearType,
+    cli_actor,
+    config_option,
+    db_app_of,
+    parse_received,
+)
 from reminder_service.errors import UserError
 from reminder_service.present.table import render
 from reminder_service.register.apply import ImportSummary, RecordedRow, import_register
@@ -210,7 +218,5 @@ def dismiss(ctx: click.Context, item_id: int, reason: str | None) -> None:
     click.echo(f"Đã bỏ qua mục {item.id} ({item.sender}: {_short(item.summary)}).{why}")
 
 
-def attach(group: click.Group) -> None:
-    """Add the register commands to the `submissions` group."""
-    group.add_command(import_cmd)
-    group.add_command(review)
+# Attached to the `submissions` group by the root (cli/__init__.py).
+SUBMISSION_COMMANDS = (import_cmd, review)

@@ -19,8 +19,7 @@ from reminder_service import clock, logs
 from reminder_service.app import App
 from reminder_service.bot.wiring import build_chat_bot
 from reminder_service.channels import build_notifiers, channel_words, telegram_bot
-from reminder_service.cli.base import DayType, ViCommand, db_app_of
-from reminder_service.cli.submissions_cmd import parse_received
+from reminder_service.cli.base import DayType, ViCommand, db_app_of, parse_received
 from reminder_service.daemon import Daemon
 from reminder_service.db.urls import secrets
 from reminder_service.escalation.decide import in_send_window

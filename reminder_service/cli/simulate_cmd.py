@@ -12,9 +12,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reminder_service.cli.base import ChoiceType, DayType, ViCommand, YearType, db_app_of
-from reminder_service.cli.outbox_cmd import STAGE_WORDS
-from reminder_service.cli.submissions_cmd import parse_received
+from reminder_service.cli.base import STAGE_WORDS, ChoiceType, DayType, ViCommand, YearType, db_app_of, parse_received
 from reminder_service.db.models import Obligation, Submission, Unit
 from reminder_service.errors import UserError
 from reminder_service.present.dates import dmy

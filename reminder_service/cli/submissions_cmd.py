@@ -9,19 +9,9 @@ import click
 from sqlalchemy.orm import Session
 
 from reminder_service import clock
-from reminder_service.cli.base import ViGroup, YearType, cli_actor, db_app_of
-from reminder_service.datetext import DateError, read_moment
+from reminder_service.cli.base import ViGroup, YearType, cli_actor, db_app_of, parse_received
 from reminder_service.db.models import Obligation
 from reminder_service.submissions import find_obligation, mark_incomplete, record_submission, waive
-
-
-def parse_received(text: str, param_hint: str = "--received") -> datetime:
-    """A date with an optional time of day (datetext's grammar), as Vietnamese wall time."""
-    try:
-        return read_moment(text)
-    except DateError as error:
-        time_hint = " Có thể kèm giờ, ví dụ: 12/03/2021 14:30." if str(error).startswith("Không hiểu") else ""
-        raise click.BadParameter(f"{error}{time_hint}".rstrip("."), param_hint=param_hint) from None
 
 
 def _target() -> list[click.Option]:
@@ -47,6 +37,10 @@ def _change(ctx: click.Context, unit: str, obligation: str, year: int | None,
 @click.group(cls=ViGroup)
 def submissions() -> None:
     """Báo cáo đã nhận: ghi nhận, đánh dấu thiếu, miễn nộp, nhập sổ văn bản đến."""
+
+
+# The group's other commands live with their own concern (corrections_cmd, register_cmd); the root
+# (cli/__init__.py) attaches them, so that no command module imports another.
 
 
 @submissions.command(params=_target())
@@ -88,12 +82,3 @@ def waive_cmd(ctx: click.Context, unit: str, obligation: str, year: int | None, 
     subject = _change(ctx, unit, obligation, year, lambda s, o, now: waive(s, o, reason, cli_actor(), now))
     click.echo(f"Đã miễn nộp {subject}. Lý do: {reason.strip()}.")
 
-
-def _attach_register() -> None:
-    # The incoming-register commands live in their own module; they belong to this group.
-    from reminder_service.cli.register_cmd import attach
-
-    attach(submissions)
-
-
-_attach_register()

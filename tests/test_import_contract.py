@@ -1,0 +1,98 @@
+"""The import contract, read from the source: what may import what. A broken rule fails with the
+offending import named (file, line, module), so the layering cannot erode one import at a time."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# CLI modules every command may use; a command module never imports another command module.
+SHARED_CLI = {"reminder_service.cli.base", "reminder_service.cli.lookup"}
+
+
+@dataclass(frozen=True)
+class Import:
+    source: str  # the importing module
+    line: int
+    target: str  # the imported module (for "from x import y": x, and x.y when that is a module)
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line} imports {self.target}"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path, source: str | None = None) -> Iterator[Import]:
+    """Every import in the file (known as module ``source``), lazy ones inside functions included."""
+    source = source or module_name(path)
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = source if path.name == "__init__.py" else source.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield Import(source, node.lineno, alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            yield Import(source, node.lineno, base)
+            for alias in node.names:
+                yield Import(source, node.lineno, f"{base}.{alias.name}")
+
+
+def modules(package: str) -> list[Path]:
+    return sorted((ROOT / package.replace(".", "/")).rglob("*.py"))
+
+
+def cli_breaches(paths: list[Path], names: dict[Path, str] | None = None) -> list[Import]:
+    """Command modules importing another command module (or the root that loads them)."""
+    found = []
+    for path in paths:
+        if not path.name.endswith("_cmd.py"):
+            continue
+        for item in imports(path, (names or {}).get(path)):
+            parts = item.target.split(".")
+            if parts[:2] != ["reminder_service", "cli"]:
+                continue
+            # "reminder_service.cli.base.parse_received" names the module reminder_service.cli.base
+            module = ".".join(parts[:3])
+            if module not in SHARED_CLI and module != item.source:
+                found.append(item)
+    return found
+
+
+def outside_breaches(paths: list[Path], forbidden_prefix: str) -> list[Import]:
+    return [item for path in paths for item in imports(path)
+            if item.target == forbidden_prefix or item.target.startswith(forbidden_prefix + ".")]
+
+
+def test_cli_command_modules_import_only_the_shared_cli_modules() -> None:
+    breaches = cli_breaches(modules("reminder_service.cli"))
+    assert not breaches, "\n".join(map(str, breaches))
+
+
+def test_the_calendar_rules_import_nothing_of_the_service() -> None:
+    breaches = outside_breaches(modules("calendars"), "reminder_service")
+    assert not breaches, "\n".join(map(str, breaches))
+
+
+def test_the_contract_names_a_wrong_import(tmp_path: Path) -> None:
+    """The checks catch what they are for: a command module reaching into another, even lazily."""
+    fake = tmp_path / "probe_cmd.py"
+    fake.write_text(
+        "from reminder_service.cli.base import ViGroup\n"
+        "def f():\n"
+        "    from reminder_service.cli.outbox_cmd import outbox\n", encoding="utf-8")
+    breaches = cli_breaches([fake], {fake: "reminder_service.cli.zz_contract_probe_cmd"})
+    assert [str(b) for b in breaches] == [
+        "reminder_service.cli.zz_contract_probe_cmd:3 imports reminder_service.cli.outbox_cmd",
+        "reminder_service.cli.zz_contract_probe_cmd:3 imports reminder_service.cli.outbox_cmd.outbox",
+    ]
