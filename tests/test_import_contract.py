@@ -96,3 +96,70 @@ def test_the_contract_names_a_wrong_import(tmp_path: Path) -> None:
         "reminder_service.cli.zz_contract_probe_cmd:3 imports reminder_service.cli.outbox_cmd",
         "reminder_service.cli.zz_contract_probe_cmd:3 imports reminder_service.cli.outbox_cmd.outbox",
     ]
+
+
+def top_level_imports(path: Path, source: str | None = None) -> Iterator[Import]:
+    """The imports a module runs when it loads: those at its top level (a lazy import inside a
+    function is how a module defers a dependency, and runs only once everything has loaded)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    lines = {node.lineno for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)}
+    yield from (item for item in imports(path, source) if item.line in lines)
+
+
+def module_graph(package: str, extra: dict[str, list[str]] | None = None) -> dict[str, set[str]]:
+    """Module -> the modules of the same tree it imports when it loads."""
+    paths = {module_name(p): p for p in modules(package)}
+    graph: dict[str, set[str]] = {name: set() for name in paths}
+    for name, path in paths.items():
+        for item in top_level_imports(path):
+            if item.target in paths and item.target != name:
+                graph[name].add(item.target)
+    for name, targets in (extra or {}).items():
+        graph.setdefault(name, set()).update(targets)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_itself_round_about() -> None:
+    found = cycles(module_graph("reminder_service"))
+    assert not found, "import cycles: " + "; ".join(" <-> ".join(group) for group in found)
+
+
+def test_a_cycle_is_named() -> None:
+    """db.models importing db.chat back (as it once did) would be named."""
+    graph = module_graph("reminder_service", {"reminder_service.db.models": ["reminder_service.db.chat"]})
+    assert ["reminder_service.db.chat", "reminder_service.db.models"] in cycles(graph)

@@ -263,7 +263,3 @@ class DeliveryAttempt(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     retry_after: Mapped[float | None] = mapped_column(Float, nullable=True)
     worker: Mapped[str] = mapped_column(String(80), default="")
-
-
-# The chat bot's tables live in their own module; importing it here puts them in the one metadata.
-from reminder_service.db import chat as _chat  # noqa: E402, F401
