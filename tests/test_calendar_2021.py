@@ -1,4 +1,4 @@
-"""The 2021 calendar of cchc.yaml, exactly as DESIGN §2 reads the seed directive, and its projection to 2026."""
+"""The 2021 calendar of cchc.yaml, exactly as the seed directive (shared/seed) reads, and its projection to 2026."""
 
 from __future__ import annotations
 
@@ -182,7 +182,7 @@ def test_for_kind_filters() -> None:
         ("plan", "Kế hoạch CCHC năm 2026", date(2026, 1, 30), date(2026, 1, 30), None),
         ("q1", "Báo cáo CCHC Quý I/2026", date(2026, 3, 13), date(2026, 3, 13),
          _span(date(2025, 12, 15), date(2026, 3, 10))),
-        # The DESIGN §3 example: Saturday 13/06/2026 rolls to Monday 15/06.
+        # docs/ARCHITECTURE.md, "Time": Saturday 13/06/2026 rolls to Monday 15/06.
         ("h1", "Báo cáo CCHC 6 tháng đầu năm 2026", date(2026, 6, 13), date(2026, 6, 15),
          _span(date(2025, 12, 15), date(2026, 6, 10))),
         # Sunday 13/09/2026 rolls to Monday 14/09.

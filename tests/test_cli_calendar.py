@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import Cli, run_process
 
-# DESIGN §2, to the day: (id, kind) -> nominal, effective, window, estimate window.
+# The seed directive's 2021 calendar, to the day: (id, kind) -> nominal, effective, window, estimate window.
 EXPECTED_2021 = {
     ("plan", "commune"): ("2021-01-30", "2021-02-01", None, None),
     ("q1", "commune"): ("2021-03-13", "2021-03-15", ("2020-12-15", "2021-03-10"), None),

@@ -193,7 +193,7 @@ def test_example_config_uncommented_loads_and_shows_the_defaults(tmp_path: Path)
     assert (config.telegram.base_url, config.telegram.chat_bot, config.telegram.webhook_listen,
             config.telegram.webhook_port) == (telegram.base_url, telegram.chat_bot, telegram.webhook_listen,
                                               telegram.webhook_port)
-    # The commented ladder is the default ladder (DESIGN §5), stage by stage.
+    # The commented ladder is the default ladder (docs/ARCHITECTURE.md, "The ladder"), stage by stage.
     shown = [(*astuple(s)[:6], s.template_name) for s in config.escalation.stages]
     assert shown == [(*astuple(s)[:6], s.template_name) for s in DEFAULT_STAGES]
     # What the service writes lies in its state directory, the one place the unit lets it write.

@@ -70,7 +70,7 @@ def test_single_days(day: date, working: bool) -> None:
 @pytest.mark.parametrize(
     ("nominal", "effective"),
     [
-        # The project's own examples (DESIGN §3).
+        # The examples in docs/ARCHITECTURE.md, "Time".
         pytest.param(date(2021, 1, 30), date(2021, 2, 1), id="sat-30-01-2021"),
         pytest.param(date(2021, 3, 13), date(2021, 3, 15), id="sat-13-03-2021"),
         pytest.param(date(2021, 6, 13), date(2021, 6, 14), id="sun-13-06-2021"),
