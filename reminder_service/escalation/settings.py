@@ -1,4 +1,5 @@
-"""The escalation policy from the config file's [escalation] section; the defaults are in docs/ARCHITECTURE.md, "The ladder".
+"""The escalation policy from the config file's [escalation] section; the defaults are in
+docs/ARCHITECTURE.md, "The ladder".
 
     [escalation]
     send_from = "08:00"
