@@ -43,10 +43,11 @@ def main() -> None:
     seconds = _timed(lambda: [warm.shift(start + timedelta(days=i), -5) for i in range(3650)])
     rows.append(("shift by -5 wd × 3,650 days", f"{seconds * 1000:.1f} ms", "—"))
 
-    from bench import daemon, memory, province, register
+    from bench import daemon, endtoend, memory, province, register
 
     province.run(rows)
     daemon.run(rows)
+    endtoend.run(rows)
     register.run(rows)
     memory.idle_daemon(rows)
 

@@ -53,6 +53,8 @@ class EmailSettings:
     from_address: str = "noreply@localhost"
     from_name: str = "Phòng Nội vụ"
     timeout_seconds: int = 30
+    # Connections kept open to the server at once; each carries one message at a time.
+    connections: int = 4
 
     @property
     def configured(self) -> bool:
@@ -101,7 +103,8 @@ _SECTIONS: dict[str, set[str]] = {
     "database": {"url"},
     "office": {"name"},
     "status": {"due_soon_working_days"},
-    "email": {"host", "port", "security", "username", "from_address", "from_name", "timeout_seconds"},
+    "email": {"host", "port", "security", "username", "from_address", "from_name", "timeout_seconds",
+              "connections"},
     "telegram": {"enabled", "base_url", "bot_username", "chat_bot", "webhook_url", "webhook_listen", "webhook_port"},
     "delivery": {"jsonl"},
     "register": {"watch_dir"},
@@ -151,6 +154,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             from_address=reader.text(email, "email", "from_address") or "noreply@localhost",
             from_name=reader.text(email, "email", "from_name") or "Phòng Nội vụ",
             timeout_seconds=reader.integer(email, "email", "timeout_seconds", 30, 1, 600),
+            connections=reader.integer(email, "email", "connections", 4, 1, 16),
         ),
         telegram=TelegramSettings(
             enabled=reader.boolean(telegram, "telegram", "enabled", False),

@@ -19,7 +19,7 @@ import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -30,7 +30,6 @@ from sqlalchemy.exc import IntegrityError
 from reminder_service import systemd
 from reminder_service.app import App
 from reminder_service.audit import Actor
-from reminder_service.bot.service import ChatBot
 from reminder_service.chat_migration import follow_chat_migration
 from reminder_service.clock import TIMEZONE, wall
 from reminder_service.escalation.policy import Policy
@@ -44,6 +43,9 @@ from reminder_service.reconcile import TickReport, load_recipients, tick
 from reminder_service.reminders import TemplateRenderer
 from reminder_service.summaries import write_summaries
 from reminder_service.watch import check_folder, last_import, set_state
+
+if TYPE_CHECKING:  # the chat bot (python-telegram-bot's Application) loads only when one is built
+    from reminder_service.bot.service import ChatBot
 
 log = structlog.get_logger(__name__)
 SERVICE_ACTOR = Actor("reminder-service", "daemon")

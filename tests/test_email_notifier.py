@@ -420,6 +420,23 @@ def test_twenty_sends_share_one_connection_and_close_quits() -> None:
     assert server.quits == 1
 
 
+@pytest.mark.parametrize("size", [1, 4])
+def test_sends_at_once_share_a_small_pool_of_connections(size: int) -> None:
+    """The dispatcher sends to many addresses at once: they go over at most ``connections`` sessions,
+    every message arrives once, and closing says goodbye on each."""
+    with smtp_server() as (server, port):
+
+        async def body(n: EmailNotifier) -> None:
+            await asyncio.gather(*(n.send(outgoing(f"k{index}", address=f"xa{index}@ubnd.example.vn"))
+                                   for index in range(40)))
+
+        run(EmailNotifier(settings(port, connections=size)), body)
+    assert sorted(r.rcpt_tos[0] for r in server.received) == sorted(
+        f"xa{index}@ubnd.example.vn" for index in range(40))
+    assert len(server.connections) == size
+    assert server.quits == size
+
+
 def test_connection_closed_by_server_idle_timeout_is_reopened() -> None:
     with smtp_server(timeout=0.3) as (server, port):
 

@@ -1,4 +1,10 @@
-"""E-mail over SMTP: one connection kept open across a batch, failures sorted into retry-later and give-up.
+"""E-mail over SMTP: a small pool of connections kept open across a batch (``[email] connections``,
+default 4), failures sorted into retry-later and give-up.
+
+The dispatcher sends to several addresses at once; one connection would make them queue behind each
+other on the mail server's round trips. Each connection carries one mail transaction at a time; the
+most recently used idle one is taken first, so a trickle of mail keeps using one connection and only a
+burst opens more.
 
 The password is handed in by the composition root (``read_secret(SMTP_PASSWORD)``); it is never logged
 and never part of an error message, even if a server echoes it back.
@@ -12,6 +18,7 @@ import hashlib
 import re
 import ssl
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from email.errors import MessageError
 from email.headerregistry import Address
@@ -48,6 +55,14 @@ class _Socket(Protocol):
     def fileno(self) -> int: ...
 
 
+@dataclass
+class _Session:
+    """One SMTP connection of the pool (opened on first use, reopened after a failure)."""
+
+    smtp: aiosmtplib.SMTP
+    socket: _Socket | None = None
+
+
 class EmailNotifier(Notifier):
     channel = "email"
 
@@ -82,7 +97,8 @@ class EmailNotifier(Notifier):
         self._password = password
         self._clock = clock
         self._server = f"{settings.host}:{settings.port}"
-        self._smtp = aiosmtplib.SMTP(
+        size = max(1, settings.connections)
+        self._sessions = [_Session(aiosmtplib.SMTP(
             hostname=settings.host,
             port=settings.port,
             timeout=settings.timeout_seconds,
@@ -90,18 +106,30 @@ class EmailNotifier(Notifier):
             # True, not None: a STARTTLS setting must never fall back to plain text silently.
             start_tls=settings.security == "starttls",
             tls_context=tls_context,
-        )
-        self._lock = asyncio.Lock()
-        self._socket: _Socket | None = None
+        )) for _ in range(size)]
+        self._idle = list(self._sessions)  # a stack: the last one returned is taken next
+        self._free = asyncio.Semaphore(size)
 
     async def send(self, message: OutgoingMessage) -> None:
         raw, recipient = self._compose(message)
-        async with self._lock:
-            await self._deliver(raw, recipient)
+        await self._free.acquire()
+        session = self._idle.pop()
+        try:
+            await self._deliver(session, raw, recipient)
+        finally:
+            self._idle.append(session)
+            self._free.release()
 
     async def close(self) -> None:
-        async with self._lock:
-            await self._release()
+        # Wait for every transaction under way, then say goodbye on each open connection.
+        for _ in self._sessions:
+            await self._free.acquire()
+        try:
+            for session in self._sessions:
+                await self._release(session)
+        finally:
+            for _ in self._sessions:
+                self._free.release()
 
     def message_id(self, key: str) -> str:
         """Derived from the dedupe key so a retried message carries the same id and clients merge copies."""
@@ -129,47 +157,49 @@ class EmailNotifier(Notifier):
         # The boundary is fixed for the key, like the Message-ID, so a retry sends the same bytes but for Date.
         return alternative(headers, message.text, message.html, f"=_{digest[32:]}"), recipient
 
-    async def _deliver(self, raw: bytes, recipient: str) -> None:
+    async def _deliver(self, session: _Session, raw: bytes, recipient: str) -> None:
+        smtp = session.smtp
         for attempt in (1, 2):
-            reused = self._smtp.is_connected
+            reused = smtp.is_connected
             try:
                 if not reused:
-                    await self._connect()
-                await self._smtp.sendmail(self._from_address, [recipient], raw)
+                    await self._connect(session)
+                await smtp.sendmail(self._from_address, [recipient], raw)
                 return
             except _TRANSACTION_REFUSED as exc:
                 if reused and attempt == 1 and _stale(exc):
                     # A kept-open connection the server has since dropped (idle timeout): reconnect once;
                     # a second failure is a real outage.
                     log.info("smtp_reconnect", server=self._server, reason=self._redact(str(exc)))
-                    self._smtp.close()
+                    smtp.close()
                     continue
-                if not self._smtp.is_connected:
-                    await self._release()
+                if not smtp.is_connected:
+                    await self._release(session)
                 raise self._failure(exc) from None
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 # Anything but a refusal inside the mail transaction (after which aiosmtplib sends RSET and
                 # the session is clean) may leave the session half-way through a command: start afresh.
-                await self._release()
+                await self._release(session)
                 raise self._failure(exc) from None
             except asyncio.CancelledError:
-                self._smtp.close()  # stopped mid-command: nobody knows what the server thinks comes next
+                smtp.close()  # stopped mid-command: nobody knows what the server thinks comes next
                 raise
 
-    async def _connect(self) -> None:
-        await self._smtp.connect()  # TCP, then TLS or STARTTLS as configured
-        self._socket = self._smtp.get_transport_info("socket")
+    async def _connect(self, session: _Session) -> None:
+        await session.smtp.connect()  # TCP, then TLS or STARTTLS as configured
+        session.socket = session.smtp.get_transport_info("socket")
         if self._settings.username:
-            await self._smtp.login(self._settings.username, self._password or "")
+            await session.smtp.login(self._settings.username, self._password or "")
 
-    async def _release(self) -> None:
-        sock, self._socket = self._socket, None
-        if self._smtp.is_connected:
+    async def _release(self, session: _Session) -> None:
+        sock, session.socket = session.socket, None
+        smtp = session.smtp
+        if smtp.is_connected:
             try:
-                await self._smtp.quit()
+                await smtp.quit()
             except (aiosmtplib.SMTPException, OSError):
                 pass  # the server may already have hung up; there is nothing left to say
-        self._smtp.close()
+        smtp.close()
         # A TLS socket is released only after the close_notify exchange, a few loop turns later: wait for
         # it (briefly) so a stopping daemon does not leave the socket to the garbage collector.
         loop = asyncio.get_running_loop()
