@@ -137,12 +137,15 @@ class TelegramNotifier(Notifier):
                  part_interval: float = PART_INTERVAL) -> None:
         """Either a token (and base_url), and the notifier makes the process's ``SharedBot`` (``bot``
         hands it to the chat bot) and closes it; or a ready ``bot`` whose owner closes it."""
-        if bot is None and not token:
-            raise ValueError("TelegramNotifier needs a token or a bot")
-        self._token = bot.token if bot is not None else str(token)
-        guard_logs(self._token)
-        self._owned = make_bot(self._token, base_url, timeout) if bot is None else None
-        self._bot: Bot = self._owned or bot  # type: ignore[assignment]
+        self._owned: SharedBot | None = None
+        if bot is None:
+            if not token:
+                raise ValueError("TelegramNotifier needs a token or a bot")
+            bot = self._owned = make_bot(token, base_url, timeout)  # guards the logs itself
+        else:
+            guard_logs(bot.token)
+        self._token = bot.token
+        self._bot: Bot = bot
         self._part_interval = part_interval
         self._ready = asyncio.Lock()
         # Parts already delivered of a message whose later part failed, so a retry does not repeat them.

@@ -121,13 +121,13 @@ class RateLimiter:
         last = state.last_by_address.get(address)
         if limits.per_address_interval and last is not None:
             ready = max(ready, last + limits.per_address_interval)
-        if limits.group_max_per_period is not None and limits.counts_group(address):
+        if (cap := limits.group_max_per_period) is not None and is_group_chat(address):
             sent = state.group_recent.get(address) or ()
             busy_here = state.in_flight.get(address, 0)
             # Once the sends in flight are counted, this one may go when the send it would make the
             # (N+1)-th of the window leaves it.
-            oldest = len(sent) + busy_here - limits.group_max_per_period
-            if busy_here >= limits.group_max_per_period:
+            oldest = len(sent) + busy_here - cap
+            if busy_here >= cap:
                 ready = max(ready, now + _MIN_SLEEP)
             elif oldest >= 0:
                 ready = max(ready, sent[oldest] + limits.group_period)
