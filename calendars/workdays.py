@@ -9,12 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import TypeVar
 
 import holidays
 
 _ONE_DAY = timedelta(days=1)
 # No real gap between working days is anywhere near this long; it only stops a loop on a broken config.
 _MAX_GAP_DAYS = 366
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+# Answers kept per calendar; a service running for years asks new questions every day, so the memo is
+# emptied when it reaches this size rather than growing for ever.
+_MEMO_SIZE = 50_000
+
+
+def _remember(memo: dict[_K, _V], key: _K, value: _V) -> None:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
 
 
 class NoWorkingDayError(ValueError):
@@ -38,6 +52,9 @@ class WorkCalendar:
         # Names in Vietnamese whatever the server's locale.
         self._holidays = holidays.country_holidays("VN", language="vi")
         self._cache: dict[date, bool] = {}
+        # A tick asks the same few questions for thousands of obligations that share their deadlines.
+        self._shifts: dict[tuple[date, int], date] = {}
+        self._spans: dict[tuple[date, date], int] = {}
 
     def is_working_day(self, day: date) -> bool:
         known = self._cache.get(day)
@@ -74,21 +91,29 @@ class WorkCalendar:
 
         ``shift(d, -5)`` is "5 working days before d"; ``shift(d, 3)`` is "3 working days after d".
         """
+        known = self._shifts.get((day, working_days))
+        if known is not None:
+            return known
         current = day
         step = self.next_working_day if working_days > 0 else self.previous_working_day
         for _ in range(abs(working_days)):
             current = step(current)
+        _remember(self._shifts, (day, working_days), current)
         return current
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in the half-open interval (start, end]; negative when end is before start."""
         if end < start:
             return -self.working_days_between(end, start)
+        known = self._spans.get((start, end))
+        if known is not None:
+            return known
         count = 0
         day = start + _ONE_DAY
         while day <= end:
             count += self.is_working_day(day)
             day += _ONE_DAY
+        _remember(self._spans, (start, end), count)
         return count
 
     def effective_deadline(self, nominal: date) -> date:

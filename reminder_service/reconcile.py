@@ -8,7 +8,7 @@ middle of a tick, can never decide the same rung twice.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,23 +23,17 @@ from calendars.workdays import WorkCalendar
 from reminder_service.bot.callbacks import reminder_buttons
 from reminder_service.bot.claims import paused_obligations
 from reminder_service.clock import wall
-from reminder_service.db.models import LadderStep, Obligation, OutboxMessage, Person, Submission, Unit, table_of
+from reminder_service.db.models import LadderStep, Obligation, Person, Submission, Unit, table_of
 from reminder_service.escalation.decide import Case, Decision, Delivery, Held, Outcome, Recipient, decide
 from reminder_service.escalation.policy import Policy
-from reminder_service.outbox.store import buttons_json
+from reminder_service.messages.render import Rendered
+from reminder_service.outbox.enqueue import Envelope, enqueue
 from reminder_service.readside import settled
 from reminder_service.status import ObligationFacts, SubmissionFacts, status_of
 
 log = structlog.get_logger(__name__)
 # Rungs before a deadline start at most this far ahead (5 working days, Tết included, fit easily).
 LOOKAHEAD = timedelta(days=31)
-
-
-@dataclass(frozen=True)
-class Rendered:
-    subject: str
-    text: str
-    html: str
 
 
 # (decision, delivery) -> the message text.
@@ -133,17 +127,21 @@ def dedupe_key(decision: Decision, delivery: Delivery) -> str:
             f"{delivery.recipient.person_id}:{delivery.channel}")
 
 
-def buttons_for(decision: Decision, delivery: Delivery) -> str:
-    """The outbox ``buttons`` column of one reminder: Telegram only ("Đã gửi" for the unit's own people)."""
-    if delivery.channel != "telegram" or delivery.skip_reason is not None:
-        return ""
-    return buttons_json(reminder_buttons(decision.obligation_id, delivery.recipient.role))
+def envelope(decision: Decision, delivery: Delivery, render: Render, stamp: datetime) -> Envelope:
+    """One reminder as the outbox takes it; Telegram gets the stage's buttons ("Đã gửi" for the unit's own)."""
+    sendable = delivery.skip_reason is None
+    return Envelope(
+        dedupe_key(decision, delivery), decision.rung.stage, delivery.recipient.person_id, delivery.channel,
+        delivery.address, render(decision, delivery) if sendable else None, due=stamp,
+        obligation_id=decision.obligation_id,
+        buttons=reminder_buttons(decision.obligation_id, delivery.recipient.role) if sendable else (),
+    )
 
 
 def _rows(decisions: Sequence[Decision], render: Render, stamp: datetime) -> tuple[list[dict[str, Any]],
-                                                                                   list[dict[str, Any]]]:
+                                                                                   list[Envelope]]:
     steps: list[dict[str, Any]] = []
-    messages: list[dict[str, Any]] = []
+    envelopes: list[Envelope] = []
     for decision in decisions:
         steps.append({"obligation_id": decision.obligation_id, "series": decision.series,
                       "stage": decision.rung.stage, "occurrence": decision.rung.occurrence,
@@ -151,43 +149,34 @@ def _rows(decisions: Sequence[Decision], render: Render, stamp: datetime) -> tup
         steps.extend({"obligation_id": decision.obligation_id, "series": decision.series, "stage": r.stage,
                       "occurrence": r.occurrence, "due_on": r.due_on, "outcome": "skipped", "decided_at": stamp}
                      for r in decision.superseded)
-        for delivery in decision.deliveries:
-            text = render(decision, delivery) if delivery.skip_reason is None else Rendered("", "", "")
-            messages.append({
-                "dedupe_key": dedupe_key(decision, delivery), "obligation_id": decision.obligation_id,
-                "stage": decision.rung.stage, "person_id": delivery.recipient.person_id,
-                "channel": delivery.channel, "address": delivery.address or "", "subject": text.subject,
-                "body_text": text.text, "body_html": text.html, "buttons": buttons_for(decision, delivery),
-                "state": "pending" if delivery.skip_reason is None else "skipped",
-                "attempts": 0, "next_attempt_at": stamp, "last_error": delivery.skip_reason, "created_at": stamp,
-            })
-    return steps, messages
+        envelopes.extend(envelope(decision, delivery, render, stamp) for delivery in decision.deliveries)
+    return steps, envelopes
+
+
+def _write(session: Session, steps: list[dict[str, Any]], envelopes: list[Envelope], stamp: datetime) -> None:
+    """Rungs and their messages in one savepoint: a rung another decider wrote first takes its messages with it."""
+    with session.begin_nested():
+        session.execute(insert(table_of(LadderStep)), steps)
+        enqueue(session, envelopes, stamp=stamp)
 
 
 def write_outcome(session: Session, outcome: Outcome, renderer: RenderFactory, now: datetime) -> int:
     """Write rungs and messages; returns how many decisions lost a race to another decider."""
     stamp = wall(now)
     render = renderer(session, outcome.decisions)
-    steps, messages = _rows(outcome.decisions, render, stamp)
+    steps, envelopes = _rows(outcome.decisions, render, stamp)
     if not steps:
         return 0
     try:
-        with session.begin_nested():
-            session.execute(insert(table_of(LadderStep)), steps)
-            if messages:
-                session.execute(insert(table_of(OutboxMessage)), messages)
+        _write(session, steps, envelopes, stamp)
         return 0
     except IntegrityError:
         pass
     # Someone decided some of these rungs meanwhile: write the rest one decision at a time.
     conflicts = 0
     for decision in outcome.decisions:
-        one_steps, one_messages = _rows([decision], render, stamp)
         try:
-            with session.begin_nested():
-                session.execute(insert(table_of(LadderStep)), one_steps)
-                if one_messages:
-                    session.execute(insert(table_of(OutboxMessage)), one_messages)
+            _write(session, *_rows([decision], render, stamp), stamp)
         except IntegrityError:
             conflicts += 1
     return conflicts
@@ -205,12 +194,11 @@ def tick(session: Session, *, policy: Policy, workdays: WorkCalendar, due_soon: 
     outcome = decide(cases, by_unit, everyone, policy, ledger, local, workdays, intake_checked_on, intake_guard,
                      paused=paused)
     conflicts = write_outcome(session, outcome, renderer, now)
-    for decision in outcome.decisions:
-        for delivery in decision.deliveries:
-            if delivery.skip_reason:
-                log.info("delivery_skipped", obligation_id=decision.obligation_id, stage=decision.rung.stage,
-                         person_id=delivery.recipient.person_id, channel=delivery.channel,
-                         reason=delivery.skip_reason)
+    # One line for the expected gaps (a person with no e-mail on record), not one per message: the digest
+    # names the people; the log only needs to show that it happened and how often.
+    skipped = Counter(d.channel for x in outcome.decisions for d in x.deliveries if d.skip_reason)
+    if skipped:
+        log.info("deliveries_skipped", reason="no_address", **skipped)
     report = TickReport(
         decided=len(outcome.decisions) - conflicts,
         messages=sum(1 for d in outcome.decisions for x in d.deliveries if x.skip_reason is None),

@@ -15,10 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from calendars.workdays import WorkCalendar
@@ -30,7 +28,6 @@ from reminder_service.db.models import (
     OutboxMessage,
     Person,
     Unit,
-    table_of,
 )
 from reminder_service.escalation.decide import Held, Recipient, in_send_window, leadership_reachable
 from reminder_service.escalation.policy import ROLLUP_ROLES, ROLLUP_STAGES, Policy
@@ -47,6 +44,7 @@ from reminder_service.messages.summary import (
     digest_due,
     overdue_units,
 )
+from reminder_service.outbox.enqueue import Envelope, enqueue_new
 from reminder_service.readside import Filters, StatusRow, status_rows
 
 # Failures and skipped people are reported for this long, so a Monday digest covers the weekend.
@@ -146,29 +144,9 @@ def _week_figures(session: Session, today: date, workdays: WorkCalendar, due_soo
     return start, end, counts_by_obligation(r for r in rows if r.year >= end.year - 1), overdue_units(rows)
 
 
-def _message(key: str, recipient: Recipient, channel: str, stage: str, text: Rendered, stamp: datetime
-             ) -> dict[str, Any]:
-    address = recipient.address(channel)
-    return {"dedupe_key": key, "obligation_id": None, "stage": stage, "person_id": recipient.person_id,
-            "channel": channel, "address": address or "", "subject": text.subject, "body_text": text.text,
-            "body_html": text.html, "state": "pending" if address else "skipped", "attempts": 0,
-            "next_attempt_at": stamp, "last_error": None if address else f"không có địa chỉ {channel}",
-            "created_at": stamp}
-
-
-def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert the rows whose key is new; another instance may have written some meanwhile."""
-    keys = [r["dedupe_key"] for r in rows]
-    taken = set(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys))))
-    fresh = [r for r in rows if r["dedupe_key"] not in taken]
-    if not fresh:
-        return 0
-    try:
-        with session.begin_nested():
-            session.execute(insert(table_of(OutboxMessage)), fresh)
-    except IntegrityError:
-        return 0
-    return len(fresh)
+def _envelope(key: str, recipient: Recipient, channel: str, stage: str, text: Rendered, stamp: datetime
+              ) -> Envelope:
+    return Envelope(key, stage, recipient.person_id, channel, recipient.address(channel), text, due=stamp)
 
 
 def write_summaries(session: Session, *, recipients: Sequence[Recipient], policy: Policy, workdays: WorkCalendar,
@@ -202,7 +180,7 @@ def write_summaries(session: Session, *, recipients: Sequence[Recipient], policy
             escalated_for[role] = _escalated_today(session, today, rows, policy, role)
         return escalated_for[role]
 
-    rollups: list[dict[str, Any]] = []
+    rollups: list[Envelope] = []
     for recipient in rolled:
         escalated = escalated_to(recipient.role)
         if not escalated:
@@ -210,11 +188,11 @@ def write_summaries(session: Session, *, recipients: Sequence[Recipient], policy
         for channel in recipient.channels:
             text = render_rollup(channel, office_name=office_name, issuer=issuer, today=today,
                                  recipient_name=recipient.name, escalated=escalated)
-            rollups.append(_message(f"rollup:{today.isoformat()}:{recipient.person_id}:{channel}", recipient,
+            rollups.append(_envelope(f"rollup:{today.isoformat()}:{recipient.person_id}:{channel}", recipient,
                                     channel, "rollup", text, stamp))
     counts = counts_by_obligation(r for r in rows if r.year >= today.year - 1)
     late = overdue_units(rows)
-    digests: list[dict[str, Any]] = []
+    digests: list[Envelope] = []
     if receivers and digest_due(counts):
         since = local - LOOKBACK
         failures, skipped = _failures(session, since), _skipped(session, since)
@@ -225,9 +203,9 @@ def write_summaries(session: Session, *, recipients: Sequence[Recipient], policy
                 text = render_digest(channel, office_name=office_name, today=today, recipient_name=recipient.name,
                                      counts=counts, overdue=late, failures=failures, skipped=skipped, intake=state,
                                      escalated=escalated, leadership_unreachable=leadership_unreachable)
-                digests.append(_message(f"digest:{today.isoformat()}:{recipient.person_id}:{channel}", recipient,
+                digests.append(_envelope(f"digest:{today.isoformat()}:{recipient.person_id}:{channel}", recipient,
                                         channel, "digest", text, stamp))
-    weekly: list[dict[str, Any]] = []
+    weekly: list[Envelope] = []
     if wanted_weekly:
         covered_start, covered_end, week_counts, week_late = _week_figures(session, today, workdays, due_soon)
         for recipient in leaders:
@@ -235,9 +213,10 @@ def write_summaries(session: Session, *, recipients: Sequence[Recipient], policy
                 text = render_weekly(channel, office_name=office_name, issuer=issuer, week_start=covered_start,
                                      week_end=covered_end, recipient_name=recipient.name, counts=week_counts,
                                      most_overdue=week_late)
-                weekly.append(_message(f"weekly:{iso.year}-W{iso.week:02d}:{recipient.person_id}:{channel}",
+                weekly.append(_envelope(f"weekly:{iso.year}-W{iso.week:02d}:{recipient.person_id}:{channel}",
                                        recipient, channel, "weekly", text, stamp))
-    return SummaryReport(_insert_new(session, digests), _insert_new(session, weekly), _insert_new(session, rollups))
+    written = [enqueue_new(session, envelopes, stamp=stamp).rows for envelopes in (digests, weekly, rollups)]
+    return SummaryReport(*written)
 
 
 def preview_summary(session: Session, kind: str, recipient: Recipient, channel: str, *, policy: Policy,

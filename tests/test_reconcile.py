@@ -13,7 +13,8 @@ from reminder_service.audit import Actor
 from reminder_service.db.models import LadderStep, Obligation, OutboxMessage, Person
 from reminder_service.escalation.decide import Decision, Delivery
 from reminder_service.escalation.policy import Policy
-from reminder_service.reconcile import Rendered, tick
+from reminder_service.messages.render import Rendered
+from reminder_service.reconcile import tick
 from reminder_service.submissions import find_obligation, mark_incomplete, record_submission
 from tests.district import HEAD, RECEIVER, SETUP, district, person
 

@@ -77,3 +77,16 @@ def test_the_weekly_summary_reports_the_week_that_ended(app: App) -> None:
     # The 03/12 submission counts, the 07/12 one belongs to next week's figures.
     line = next(x for x in weekly.body_text.splitlines() if x.startswith("- Báo cáo CCHC năm 2026 ("))
     assert line.endswith("26 đơn vị phải nộp, đã nộp 24 (đúng hạn 15, muộn 9); quá hạn 2.")
+
+
+def test_a_summary_to_a_channel_without_an_address_is_skipped_with_the_words_reminders_use(app: App) -> None:
+    """The digest lists skipped people by the stored reason: one wording whoever wrote the row."""
+    district(app, {**HEAD, "channels": "email"}, {**RECEIVER, "channels": "email,telegram"}, LEADER)
+    _reconcile(app, datetime(2021, 3, 16, 9, 0))
+    with app.session() as session:
+        rows = session.execute(select(OutboxMessage.stage, OutboxMessage.channel, OutboxMessage.state,
+                                      OutboxMessage.last_error, OutboxMessage.body_text)
+                               .where(OutboxMessage.state == "skipped").order_by(OutboxMessage.id)).all()
+    # The receiver is also told of the overdue report by the tick: both rows read the same.
+    assert [tuple(r) for r in rows] == [("overdue", "telegram", "skipped", "chưa liên kết Telegram", ""),
+                                        ("digest", "telegram", "skipped", "chưa liên kết Telegram", "")]

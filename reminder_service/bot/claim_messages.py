@@ -11,20 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calendars.workdays import WorkCalendar
 from reminder_service.bot.callbacks import claim_decision_buttons
 from reminder_service.clock import wall
 from reminder_service.db.chat import SubmissionClaim
-from reminder_service.db.models import Obligation, OutboxMessage, Person, table_of
-from reminder_service.escalation.decide import NO_ADDRESS, in_send_window
+from reminder_service.db.models import Obligation, Person
+from reminder_service.escalation.decide import in_send_window
 from reminder_service.escalation.policy import CHANNEL_NAMES, Policy
 from reminder_service.messages.render import render_claim
-from reminder_service.outbox.store import buttons_json
+from reminder_service.outbox.enqueue import Envelope, enqueue
 
 # The outbox ``stage`` of each kind of message, as the digest's delivery failures name them.
 CLAIM_STAGE = "claim"
@@ -79,30 +78,20 @@ def notice(claim: SubmissionClaim, obligation: Obligation, claimant: Person | No
     )
 
 
-def _rows(people: Sequence[Person], facts: ClaimNotice, kind: str, key: str, claim: SubmissionClaim,
-          stage: str, due: datetime, stamp: datetime) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+def _envelopes(people: Sequence[Person], facts: ClaimNotice, kind: str, key: str, claim: SubmissionClaim,
+               stage: str, due: datetime) -> list[Envelope]:
+    envelopes = []
     for person in people:
         addressed = replace(facts, recipient_name=person.name, recipient_role=person.role)
         for channel in (c for c in person.channels.split(",") if c in CHANNEL_NAMES):
             address = person.email if channel == "email" else person.telegram_chat_id
-            text = render_claim(kind, channel, addressed) if address else None
-            buttons = claim_decision_buttons(claim.id) if kind == "claimed" and channel == "telegram" else ()
-            rows.append({
-                "dedupe_key": f"{key}:{claim.id}:p{person.id}:{channel}", "obligation_id": claim.obligation_id,
-                "stage": stage, "person_id": person.id, "channel": channel, "address": address or "",
-                "subject": text.subject if text else "", "body_text": text.text if text else "",
-                "body_html": text.html if text else "", "buttons": buttons_json(buttons) if text else "",
-                "state": "pending" if text else "skipped", "attempts": 0, "next_attempt_at": due,
-                "last_error": None if text else NO_ADDRESS[channel], "created_at": stamp,
-            })
-    return rows
-
-
-def _write(session: Session, rows: list[dict[str, Any]]) -> int:
-    if rows:
-        session.execute(insert(table_of(OutboxMessage)), rows)
-    return sum(1 for row in rows if row["state"] == "pending")
+            envelopes.append(Envelope(
+                f"{key}:{claim.id}:p{person.id}:{channel}", stage, person.id, channel, address,
+                render_claim(kind, channel, addressed) if address else None, due=due,
+                obligation_id=claim.obligation_id,
+                buttons=claim_decision_buttons(claim.id) if kind == "claimed" else (),
+            ))
+    return envelopes
 
 
 def tell_receivers(session: Session, claim: SubmissionClaim, facts: ClaimNotice, now: datetime, policy: Policy,
@@ -112,7 +101,8 @@ def tell_receivers(session: Session, claim: SubmissionClaim, facts: ClaimNotice,
     receivers = session.scalars(select(Person).where(Person.role == "receiver", Person.active.is_(True))
                                 .order_by(Person.id)).all()
     due = next_send_time(now, policy, workdays)
-    return _write(session, _rows(receivers, facts, "claimed", "claim", claim, CLAIM_STAGE, due, wall(now)))
+    envelopes = _envelopes(receivers, facts, "claimed", "claim", claim, CLAIM_STAGE, due)
+    return enqueue(session, envelopes, stamp=wall(now)).pending
 
 
 def tell_claimant(session: Session, claim: SubmissionClaim, facts: ClaimNotice, now: datetime, policy: Policy,
@@ -122,4 +112,5 @@ def tell_claimant(session: Session, claim: SubmissionClaim, facts: ClaimNotice, 
     if claimant is None or not claimant.active:
         return 0
     due = next_send_time(now, policy, workdays)
-    return _write(session, _rows([claimant], facts, "rejected", "claimno", claim, REJECTED_STAGE, due, wall(now)))
+    envelopes = _envelopes([claimant], facts, "rejected", "claimno", claim, REJECTED_STAGE, due)
+    return enqueue(session, envelopes, stamp=wall(now)).pending

@@ -178,6 +178,8 @@ def reminder_context(
     workdays: MessageWorkdays,
     role: str = "unit_head",
     missing: str | None = None,
+    leadership_informed: bool = False,
+    reminder_round: int = 1,
 ) -> ReminderContext:
     """The facts of one reminder. Dates come from the obligation row (what the ladder runs on); what
     to send and how come from the calendar, except for ad hoc rows, which the directive cannot know.
@@ -232,4 +234,6 @@ def reminder_context(
         missing=missing,
         projected=obligation.projected,
         directive_year=directive.year,
+        leadership_informed=leadership_informed,
+        reminder_round=reminder_round,
     )
