@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from calendars.workdays import WorkCalendar
 from reminder_service.db.models import Obligation, Person, Submission, Unit
-from reminder_service.status import ObligationFacts, Status, SubmissionFacts, status_of
+from reminder_service.status import ObligationFacts, Status, StatusRow, SubmissionFacts, status_of
 
 
 @dataclass(frozen=True)
@@ -29,21 +29,6 @@ class Filters:
     kind: str | None = None
     # Only these units (by id); None: every unit. A unit head's view reads just their unit.
     units: frozenset[int] | None = None
-
-
-@dataclass(frozen=True)
-class StatusRow:
-    obligation_id: int
-    obligation: str
-    title: str
-    year: int
-    nominal_deadline: date | None
-    effective_deadline: date | None
-    unit: str
-    unit_name: str
-    kind: str
-    unit_head: str | None
-    status: Status
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from calendars.workdays import WorkCalendar
-from reminder_service.bot.callbacks import reminder_buttons
-from reminder_service.bot.claims import paused_obligations
+from reminder_service.buttons import reminder_buttons
+from reminder_service.claims import paused_obligations
 from reminder_service.clock import wall
 from reminder_service.db.models import LadderStep, Obligation, Person, Submission, Unit, table_of
 from reminder_service.escalation.decide import Case, Decision, Delivery, Held, Outcome, Recipient, decide

@@ -104,3 +104,18 @@ def _decisive(arrived: Sequence[SubmissionFacts]) -> SubmissionFacts | None:
         if item.state == "incomplete":
             start = index + 1
     return next((s for s in arrived[start:] if s.state == "accepted"), None)
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    obligation_id: int
+    obligation: str
+    title: str
+    year: int
+    nominal_deadline: date | None
+    effective_deadline: date | None
+    unit: str
+    unit_name: str
+    kind: str
+    unit_head: str | None
+    status: Status

@@ -8,12 +8,12 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from calendars.words import dmy
 from reminder_service import audit
 from reminder_service.audit import Actor
 from reminder_service.clock import wall
 from reminder_service.db.models import Obligation, Submission, Unit
 from reminder_service.errors import UserError
-from reminder_service.present.dates import dmy
 
 
 def earliest_received(year: int, window_start: date | None) -> date:

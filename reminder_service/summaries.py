@@ -45,7 +45,8 @@ from reminder_service.messages.summary import (
     overdue_units,
 )
 from reminder_service.outbox.enqueue import Envelope, enqueue_new
-from reminder_service.readside import Filters, StatusRow, status_rows
+from reminder_service.readside import Filters, status_rows
+from reminder_service.status import StatusRow
 
 # Failures and skipped people are reported for this long, so a Monday digest covers the weekend.
 LOOKBACK = timedelta(days=7)

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reminder_service import buttons as callbacks
 from reminder_service.app import App
 from reminder_service.audit import Actor
-from reminder_service.bot import callbacks
-from reminder_service.bot.claims import (
+from reminder_service.claims import (
     ClaimResult,
     confirm_claim,
     make_claim,

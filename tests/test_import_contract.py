@@ -54,7 +54,7 @@ def modules(package: str) -> list[Path]:
 
 def cli_breaches(paths: list[Path], names: dict[Path, str] | None = None) -> list[Import]:
     """Command modules importing another command module (or the root that loads them)."""
-    found = []
+    found: list[Import] = []
     for path in paths:
         if not path.name.endswith("_cmd.py"):
             continue
@@ -163,3 +163,86 @@ def test_a_cycle_is_named() -> None:
     """db.models importing db.chat back (as it once did) would be named."""
     graph = module_graph("reminder_service", {"reminder_service.db.models": ["reminder_service.db.chat"]})
     assert ["reminder_service.db.chat", "reminder_service.db.models"] in cycles(graph)
+
+
+# The adapters: how people and other systems reach the service. "notifiers.base" is the port the outbox
+# delivers through, so it belongs to the core; the channels behind it are adapters.
+ADAPTERS = ("reminder_service.bot", "reminder_service.cli", "reminder_service.notifiers")
+PORTS = {"reminder_service.notifiers.base"}
+# The process wires adapters to the core, so it may import both.
+PROCESS = {"reminder_service.app", "reminder_service.daemon", "reminder_service.leader", "reminder_service.channels",
+           "reminder_service.probes", "reminder_service.health", "reminder_service.__main__"}
+
+
+def _in(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def core_breaches(paths: list[Path], names: dict[Path, str] | None = None) -> list[Import]:
+    """Core modules (neither an adapter nor the process) importing an adapter, lazily or not."""
+    found: list[Import] = []
+    for path in paths:
+        source = (names or {}).get(path) or module_name(path)
+        if _in(source, ADAPTERS) or source in PROCESS:
+            continue
+        found.extend(item for item in imports(path, source)
+                     if _in(item.target, ADAPTERS) and not _in(item.target, tuple(PORTS)))
+    return found
+
+
+def test_the_core_imports_no_adapter() -> None:
+    breaches = core_breaches(modules("reminder_service"))
+    assert not breaches, "\n".join(map(str, breaches))
+
+
+def test_a_core_module_reaching_into_the_bot_is_named(tmp_path: Path) -> None:
+    """As reconcile once imported the bot's claim rules; the notifier port stays allowed."""
+    fake = tmp_path / "probe.py"
+    fake.write_text("from reminder_service.notifiers.base import Buttons\n"
+                    "from reminder_service.bot.paging import pages\n", encoding="utf-8")
+    breaches = core_breaches([fake], {fake: "reminder_service.zz_contract_probe"})
+    assert [str(b) for b in breaches] == [
+        "reminder_service.zz_contract_probe:2 imports reminder_service.bot.paging",
+        "reminder_service.zz_contract_probe:2 imports reminder_service.bot.paging.pages",
+    ]
+
+
+# The pure core: rules, grammar and wording, tested with plain values. No database, no adapter, no service.
+DOMAIN = ("reminder_service.status", "reminder_service.datetext", "reminder_service.textfold",
+          "reminder_service.periods", "reminder_service.buttons", "reminder_service.escalation",
+          "reminder_service.messages", "reminder_service.clock", "reminder_service.errors",
+          "reminder_service.redaction")
+
+
+def domain_breaches(paths: list[Path], names: dict[Path, str] | None = None) -> list[Import]:
+    """Domain modules importing the database library or any service module (the ports excepted)."""
+    found: list[Import] = []
+    for path in paths:
+        source = (names or {}).get(path) or module_name(path)
+        if not _in(source, DOMAIN):
+            continue
+        for item in imports(path, source):
+            service = _in(item.target, ("reminder_service",)) and not _in(item.target, (*DOMAIN, *PORTS))
+            if service or _in(item.target, ("sqlalchemy",)):
+                found.append(item)
+    return found
+
+
+def test_the_domain_imports_neither_the_database_nor_the_services() -> None:
+    breaches = domain_breaches(modules("reminder_service"))
+    assert not breaches, "\n".join(map(str, breaches))
+
+
+def test_a_domain_module_reading_the_database_is_named(tmp_path: Path) -> None:
+    """As messages/summary once took its row type from the SQL read side."""
+    fake = tmp_path / "probe.py"
+    fake.write_text("from reminder_service.status import StatusRow\n"
+                    "from sqlalchemy import select\n"
+                    "from reminder_service.readside import status_rows\n", encoding="utf-8")
+    breaches = domain_breaches([fake], {fake: "reminder_service.messages.zz_contract_probe"})
+    assert [str(b) for b in breaches] == [
+        "reminder_service.messages.zz_contract_probe:2 imports sqlalchemy",
+        "reminder_service.messages.zz_contract_probe:2 imports sqlalchemy.select",
+        "reminder_service.messages.zz_contract_probe:3 imports reminder_service.readside",
+        "reminder_service.messages.zz_contract_probe:3 imports reminder_service.readside.status_rows",
+    ]

@@ -37,8 +37,7 @@ from reminder_service.messages.summary import (
     digest_due,
     overdue_units,
 )
-from reminder_service.readside import StatusRow
-from reminder_service.status import Status
+from reminder_service.status import Status, StatusRow
 
 WORKDAYS = WorkCalendar()
 STAGE_DAYS = {

@@ -26,7 +26,8 @@ from reminder_service.audit import Actor
 from reminder_service.db.models import Person, Submission, Unit
 from reminder_service.obligations import sync_obligations
 from reminder_service.present.status_view import ROW_FIELDS, TIMELINESS_HEADERS
-from reminder_service.readside import Filters, StatusRow, load_rows, overdue_rows, status_rows
+from reminder_service.readside import Filters, load_rows, overdue_rows, status_rows
+from reminder_service.status import StatusRow
 from reminder_service.submissions import find_obligation, mark_incomplete, record_submission, waive
 from tests.conftest import Cli
 

@@ -9,7 +9,7 @@ import pytest
 
 from reminder_service.register.classify import Guess, classify
 from reminder_service.register.match import UnitMatcher, UnitRef
-from reminder_service.register.text import NAME_ABBREVIATIONS, expand, fold
+from reminder_service.textfold import NAME_ABBREVIATIONS, expand, fold
 
 UNITS = [
     UnitRef(1, "XA_AN_BINH", "UBND xã An Bình"),

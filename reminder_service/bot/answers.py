@@ -19,15 +19,15 @@ import jinja2
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from calendars.words import number
 from calendars.workdays import WorkCalendar
 from reminder_service.config import StatusSettings
 from reminder_service.db.models import Obligation, Unit
 from reminder_service.messages.render import new_environment
-from reminder_service.present.dates import number
 from reminder_service.present.status_view import STATUS_LABELS, as_of_line, status_text
-from reminder_service.readside import Filters, StatusRow, known_codes, overdue_rows, status_rows
-from reminder_service.register.text import fold
-from reminder_service.status import STATUS_CODES, StatusCode
+from reminder_service.readside import Filters, known_codes, overdue_rows, status_rows
+from reminder_service.status import STATUS_CODES, StatusCode, StatusRow
+from reminder_service.textfold import fold
 
 DUE_SOON = StatusSettings().due_soon_working_days
 # Unit names listed per status in /tinhhinh before "… và N đơn vị khác": a chat is no spreadsheet.

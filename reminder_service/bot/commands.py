@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reminder_service.register.text import compact
+from reminder_service.textfold import compact
 
 HELP = "/trogiup"
 # Opening and closing quotes a phone keyboard may produce; any closes any, since autocorrect often

@@ -14,21 +14,9 @@ from datetime import date
 
 from reminder_service.bot.commands import CommandError, echo, usage_error
 from reminder_service.datetext import DateError, read_date
-from reminder_service.register.text import compact, fold
+from reminder_service.periods import SPELLINGS, pick
+from reminder_service.textfold import compact, fold
 
-# Folded, space-free spellings of each period. Roman numerals matter: the directive and every report
-# title write "Quý I/2021". "9 tháng" is how many offices name the third-quarter report (it covers
-# nine months), "nửa năm" the half-year one.
-_WORDS: dict[str, str] = {
-    **dict.fromkeys(("q1", "quy1", "quyi", "qi", "quymot"), "q1"),
-    **dict.fromkeys(("q2", "quy2", "quyii", "qii", "quyhai"), "q2"),
-    **dict.fromkeys(("q3", "quy3", "quyiii", "qiii", "quyba", "9thang", "chinthang"), "q3"),
-    **dict.fromkeys(("q4", "quy4", "quyiv", "qiv", "quybon"), "q4"),
-    **dict.fromkeys(("h1", "6thang", "6thangdaunam", "sauthang", "sauthangdaunam", "nuanam", "6t"), "h1"),
-    **dict.fromkeys(("nam", "canam", "annual", "baocaonam"), "annual"),
-    **dict.fromkeys(("kehoach", "plan", "kh"), "plan"),
-    **dict.fromkeys(("bosung", "supplement"), "supplement"),
-}
 # Deadline order within a year, for listing what exists; other codes (ad-hoc ones) follow.
 _ORDER = ("plan", "q1", "q2", "h1", "q3", "q4", "annual", "supplement")
 # What each code is called in a list: an ASCII word anyone can type back.
@@ -90,7 +78,8 @@ def _lookup(word: str, codes: Collection[str]) -> str | None:
     for code in codes:
         if compact(code) == key:
             return code
-    return _WORDS.get(key)
+    spelled = SPELLINGS.get(key)
+    return pick(spelled, codes) if spelled is not None else None
 
 
 def resolve_period(word: str, codes: Collection[str]) -> str:

@@ -12,12 +12,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from reminder_service import buttons as callbacks
 from reminder_service.app import App
 from reminder_service.audit import Actor
-from reminder_service.bot import answering, callbacks, recording
+from reminder_service.bot import answering, recording
 from reminder_service.bot.access import Caller
-from reminder_service.bot.claims import confirm_claim, make_claim, reject_claim
 from reminder_service.bot.replies import CallbackOutcome, ChatRef, Reply
+from reminder_service.claims import confirm_claim, make_claim, reject_claim
 from reminder_service.clock import wall
 from reminder_service.db.models import Obligation, Person
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from calendars.words import weekday_dmy
 from reminder_service.app import App
 from reminder_service.audit import Actor
 from reminder_service.bot import actions
@@ -23,7 +24,6 @@ from reminder_service.bot.periods import parse_submitted
 from reminder_service.bot.replies import CallbackOutcome, ChatRef, Reply
 from reminder_service.clock import wall
 from reminder_service.db.models import Obligation
-from reminder_service.present.dates import weekday_dmy
 from reminder_service.readside import known_codes
 from reminder_service.submissions import received_problem, record_submission, revert_submission
 

@@ -12,6 +12,7 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
+from calendars.words import NONE_MARK, dmy
 from reminder_service import clock
 from reminder_service.cli.base import (
     ChoiceType,
@@ -23,7 +24,6 @@ from reminder_service.cli.base import (
     db_app_of,
     parse_received,
 )
-from reminder_service.present.dates import NONE_MARK, dmy
 from reminder_service.present.status_view import headed_csv, to_json
 from reminder_service.present.table import render
 from reminder_service.readside import known_codes

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reminder_service.db.models import Person
-from reminder_service.register.text import fold
 from reminder_service.registry import ROLE_LABELS
+from reminder_service.textfold import fold
 
 
 def _describe(person: Person) -> str:

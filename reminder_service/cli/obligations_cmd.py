@@ -9,13 +9,13 @@ import click
 from sqlalchemy import func, select
 
 from calendars.rules import DateRange
+from calendars.words import dmy
 from reminder_service import clock
 from reminder_service.cli.base import DayType, KindType, ViGroup, YearType, cli_actor, db_app_of
 from reminder_service.config import parse_day
 from reminder_service.db.models import Obligation, Unit
 from reminder_service.errors import UserError
 from reminder_service.obligations import add_adhoc, next_adhoc_code, sync_obligations
-from reminder_service.present.dates import dmy
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import click
 
+from calendars.words import dmy
 from reminder_service import clock
 from reminder_service.cli.base import STAGE_WORDS, ChoiceType, CountType, DayType, ViGroup, cli_actor, db_app_of, moment
 from reminder_service.escalation.policy import CHANNEL_NAMES
 from reminder_service.health import shorten
 from reminder_service.outbox.admin import STATES, OutboxRow, list_rows, purge, retry_dead
-from reminder_service.present.dates import dmy
 from reminder_service.present.table import render
 
 STATE_WORDS = {"pending": "chờ gửi", "sending": "đang gửi", "sent": "đã gửi", "dead": "thất bại",

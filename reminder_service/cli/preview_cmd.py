@@ -9,6 +9,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from calendars.words import dmy
 from reminder_service import clock
 from reminder_service.app import App
 from reminder_service.cli.base import ChoiceType, DayType, ViCommand, YearType, db_app_of
@@ -20,7 +21,6 @@ from reminder_service.escalation.ladder import first_date
 from reminder_service.escalation.policy import ROLE_NAMES, Stage
 from reminder_service.messages.context import reminder_context
 from reminder_service.messages.render import Rendered, render_reminder
-from reminder_service.present.dates import dmy
 from reminder_service.reconcile import load_recipients
 from reminder_service.registry.people import ROLE_LABELS
 from reminder_service.submissions import find_obligation

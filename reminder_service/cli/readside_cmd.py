@@ -27,7 +27,6 @@ from reminder_service.errors import UserError, os_reason
 from reminder_service.present import status_view as view
 from reminder_service.readside import (
     Filters,
-    StatusRow,
     known_codes,
     known_kinds,
     load_rows,
@@ -35,6 +34,7 @@ from reminder_service.readside import (
     status_rows,
     timeliness,
 )
+from reminder_service.status import StatusRow
 
 F = TypeVar("F", bound=Callable[..., Any])
 Loader = Callable[[Session, Filters, WorkCalendar, int], list[StatusRow]]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from calendars.words import weekday_dmy
 from calendars.workdays import WorkCalendar
 from reminder_service import clock, logs
 from reminder_service.app import App
@@ -29,7 +30,6 @@ from reminder_service.leader import Elector, claim
 from reminder_service.notifiers.base import Notifier
 from reminder_service.outbox.dispatch import DispatchReport
 from reminder_service.outbox.ratelimit import RateLimiter
-from reminder_service.present.dates import weekday_dmy
 from reminder_service.reconcile import TickReport
 
 if TYPE_CHECKING:

@@ -12,10 +12,10 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from calendars.words import dmy
 from reminder_service.cli.base import STAGE_WORDS, ChoiceType, DayType, ViCommand, YearType, db_app_of, parse_received
 from reminder_service.db.models import Obligation, Submission, Unit
 from reminder_service.errors import UserError
-from reminder_service.present.dates import dmy
 from reminder_service.present.table import render
 from reminder_service.reconcile import load_recipients
 from reminder_service.registry.people import ROLE_LABELS

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import jinja2
 from markupsafe import Markup
 
+from calendars.words import dmy, number, range_text, weekday_dmy
 from reminder_service.messages.context import ReminderContext
 from reminder_service.messages.summary import (
     DeliveryFailure,
@@ -27,7 +28,6 @@ from reminder_service.messages.summary import (
     OverdueUnit,
     SkippedPerson,
 )
-from reminder_service.present.dates import dmy, number, range_text, weekday_dmy
 
 Channel = Literal["email", "telegram"]
 CHANNELS: tuple[Channel, ...] = ("email", "telegram")
@@ -127,7 +127,7 @@ def render_reminder(ctx: ReminderContext, stage: str, channel: str) -> Rendered:
 
 def render_claim(kind: str, channel: str, ctx: object) -> Rendered:
     """A message about a "Đã gửi" claim for one person: ``kind`` "claimed" (to the receiver) or "rejected"
-    (to the claimant); ``ctx`` a ``reminder_service.bot.claim_messages.ClaimNotice``."""
+    (to the claimant); ``ctx`` a ``reminder_service.claim_messages.ClaimNotice``."""
     if not _TEMPLATE_NAME.match(kind):
         raise UnknownTemplateError(kind)
     return _render_channel(f"claims/{channel}/{kind}.j2", channel, {"ctx": ctx})

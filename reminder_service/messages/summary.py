@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from reminder_service.readside import StatusRow
+from reminder_service.status import StatusRow
 
 
 @dataclass(frozen=True)

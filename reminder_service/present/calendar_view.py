@@ -6,8 +6,8 @@ from typing import Any
 
 from calendars.model import DatedObligation, YearCalendar, fill
 from calendars.rules import DateRange
+from calendars.words import NONE_MARK, range_text, weekday_dmy
 from reminder_service.clock import TIMEZONE
-from reminder_service.present.dates import NONE_MARK, range_text, weekday_dmy
 from reminder_service.present.table import render
 
 ON_REQUEST = "Theo yêu cầu"

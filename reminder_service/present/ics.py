@@ -16,9 +16,9 @@ from icalendar import Alarm, Calendar, Event
 from icalendar.enums import TRANSP
 
 from calendars.model import DatedObligation, YearCalendar
+from calendars.words import weekday_dmy
 from calendars.workdays import WorkCalendar
 from reminder_service.messages.render import new_environment
-from reminder_service.present.dates import weekday_dmy
 
 PRODID = "-//reminder-service//CCHC deadlines//VI"
 UID_DOMAIN = "reminder-service"

@@ -11,11 +11,11 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from calendars.words import NONE_MARK, dmy, number, weekday
 from reminder_service.present.cells import csv_cell
-from reminder_service.present.dates import NONE_MARK, dmy, number, weekday
 from reminder_service.present.table import render
-from reminder_service.readside import StatusRow, TimelinessRow
-from reminder_service.status import STATUS_CODES, Status, StatusCode
+from reminder_service.readside import TimelinessRow
+from reminder_service.status import STATUS_CODES, Status, StatusCode, StatusRow
 
 # Short words for the counts line; the full wording (with days) is status_text.
 STATUS_LABELS: dict[StatusCode, str] = {

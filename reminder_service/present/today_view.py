@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from calendars.agenda import Standing
-from reminder_service.present.dates import number, range_text, weekday_dmy
+from calendars.words import number, range_text, weekday_dmy
 
 # Beyond this many upcoming deadlines the list stops being a glance.
 UPCOMING_SHOWN = 6

@@ -22,12 +22,13 @@ from reminder_service import audit
 from reminder_service.audit import Actor
 from reminder_service.clock import wall
 from reminder_service.db.models import Obligation, RegisterImport, ReviewItem, Submission, Unit
-from reminder_service.register.classify import ON_REQUEST, SUPPLEMENT, Classification, Guess, classify, report_name
+from reminder_service.periods import ON_REQUEST, SUPPLEMENT, pick, report_name
+from reminder_service.register.classify import Classification, Guess, classify
 from reminder_service.register.match import UnitMatch, UnitMatcher, UnitRef
 from reminder_service.register.read import RegisterFile, RegisterRow
 from reminder_service.register.review import Option, ReviewView, encode, view
-from reminder_service.register.text import fold
 from reminder_service.submissions import received_problem, record_submission
+from reminder_service.textfold import fold
 
 _T = TypeVar("_T")
 _BATCH = 500  # keys or ids per IN (…): well under SQLite's and PostgreSQL's parameter limits
@@ -204,7 +205,9 @@ def _decide(item: _Pending, index: _Index, today: date) -> Obligation | _Review:
         return _on_request(unit, guesses, index)
     if result.outcome != "matched" or result.code is None or result.year is None:
         return _Review(result.outcome, result.note, _titled(unit, guesses, index))
-    found = next((o for o in index.get((unit.id, result.year), []) if o.code == result.code), None)
+    owned = index.get((unit.id, result.year), [])
+    code = pick(result.code, {o.code for o in owned})
+    found = next((o for o in owned if o.code == code), None)
     if found is not None:
         assert row.received_at is not None  # a row without a readable date has a problem, reviewed above
         problem = received_problem(row.received_at.date(), year=found.year, window_start=found.window_start,
@@ -213,7 +216,7 @@ def _decide(item: _Pending, index: _Index, today: date) -> Obligation | _Review:
             return _Review("received_out_of_range", f"{problem} Hãy kiểm tra ngày nhận trong sổ.",
                            (Option(unit.code, unit.name, found.code, found.year, found.title),))
         return found
-    return _missing(unit, result.code, result.year, index)
+    return _missing(unit, code, result.year, index)
 
 
 def _titled(unit: UnitRef, guesses: Sequence[Guess], index: _Index) -> tuple[Option, ...]:

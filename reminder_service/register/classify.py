@@ -10,54 +10,24 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from reminder_service.register.text import SUMMARY_ABBREVIATIONS, expand, fold
-
-# Obligation kinds that are not materialised by the directive: the receiver creates them on request
-# (`obligations add`), so they are found among the unit's ad hoc obligations.
-SUPPLEMENT = "supplement"
-ADHOC = "adhoc"
-ON_REQUEST = (SUPPLEMENT, ADHOC)
-
-PERIOD_LABELS = {
-    "plan": "kế hoạch CCHC",
-    "q1": "quý I",
-    "q2": "quý II",
-    "q3": "quý III",
-    "q4": "quý IV",
-    "h1": "6 tháng đầu năm",
-    "h2": "6 tháng cuối năm",
-    "m9": "9 tháng",
-    "annual": "năm",
-    "month": "tháng",
-    SUPPLEMENT: "báo cáo bổ sung",
-    ADHOC: "báo cáo đột xuất",
-}
-
-
-def report_name(code: str) -> str:
-    """ "báo cáo quý I", "kế hoạch CCHC": how a message names the document."""
-    label = PERIOD_LABELS.get(code, code)
-    return label if code in ("plan", *ON_REQUEST) else f"báo cáo {label}"
-
-
-# Periods some directive may define (nd09 has q2, q4, m9); "month" and "h2" are in none.
-_NOT_OBLIGATIONS = ("month", "h2")
-
-_QUARTER = r"(?:i{1,3}|iv|0?[1-4]|mot|hai|ba|bon|tu)"
-_QUARTER_NUMBER = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4}
-_PERIODS = (
-    (re.compile(rf"\bquy ({_QUARTER})\b"), None),
-    (re.compile(r"\bq ?([1-4]|i{1,3}|iv)\b"), None),
-    (re.compile(r"\b(?:0?6|sau) thang\b(?! cuoi)|\bnua dau nam\b"), "h1"),
-    (re.compile(r"\b(?:0?6|sau) thang cuoi\b|\bnua cuoi nam\b"), "h2"),
-    (re.compile(r"\b(?:0?9|chin) thang\b"), "m9"),
-    (re.compile(r"(?<!\d )(?<!sau )(?<!chin )\bthang (?:0?[1-9]|1[0-2])\b"), "month"),
+from reminder_service.periods import (
+    ADHOC,
+    MENTIONS,
+    NOT_OBLIGATIONS,
+    ON_REQUEST,
+    PERIOD_LABELS,
+    QUARTER_WORD,
+    SUPPLEMENT,
+    quarter,
+    report_name,
 )
+from reminder_service.textfold import SUMMARY_ABBREVIATIONS, expand, fold
+
 _ANNUAL = re.compile(r"\bnam (?:19|20)\d\d\b|\b(?:ca nam|hang nam|tong ket|cuoi nam)\b|\bnam\s*$")
 _YEARS = (
     re.compile(r"\bnam ((?:19|20)\d\d)\b"),
     re.compile(r"\bnam (?:19|20)\d\d ((?:19|20)\d\d)\b"),  # "năm 2020 - 2021" names two years
-    re.compile(rf"\bquy {_QUARTER} ((?:19|20)\d\d)\b"),
+    re.compile(rf"\bquy {QUARTER_WORD} ((?:19|20)\d\d)\b"),
     re.compile(r"\bq ?(?:[1-4]|i{1,3}|iv) ((?:19|20)\d\d)\b"),
     re.compile(r"\b(?:cai cach hanh chinh|ke hoach|bao cao) ((?:19|20)\d\d)\b"),
 )
@@ -122,7 +92,7 @@ def classify(summary: str, received: date | None) -> Classification:
                                   note=f"trích yếu nêu nhiều kỳ báo cáo: {listed}")
         return Classification("unknown_obligation", note="trích yếu không nêu rõ kỳ báo cáo")
     code = codes[0]
-    if code in _NOT_OBLIGATIONS:
+    if code in NOT_OBLIGATIONS:
         return Classification("unknown_obligation", candidates=_guesses(codes, sorted(years)),
                               note=f"{report_name(code)} không có trong chế độ báo cáo CCHC")
     if years:
@@ -155,9 +125,9 @@ def _codes(head: str) -> list[str]:
         add(SUPPLEMENT)
     if "dot xuat" in head:
         add(ADHOC)
-    for pattern, code in _PERIODS:
+    for pattern, code in MENTIONS:
         for match in pattern.finditer(head):
-            add(code or f"q{_quarter(match.group(1))}")
+            add(code or f"q{quarter(match.group(1))}")
     if not found and "bao cao" not in head and "ke hoach" in head:
         add("plan")
     if not found and _ANNUAL.search(head):
@@ -165,16 +135,12 @@ def _codes(head: str) -> list[str]:
     return found
 
 
-def _quarter(token: str) -> int:
-    return _QUARTER_NUMBER.get(token) or int(token)
-
-
 def _years(text: str) -> set[int]:
     return {int(m.group(1)) for pattern in _YEARS for m in pattern.finditer(text)}
 
 
 def _guesses(codes: list[str], years: list[int]) -> tuple[Guess, ...]:
-    wanted = [c for c in codes if c not in _NOT_OBLIGATIONS] or (["annual"] if "h2" in codes else [])
+    wanted = [c for c in codes if c not in NOT_OBLIGATIONS] or (["annual"] if "h2" in codes else [])
     if not years:
         return tuple(Guess(c, None) for c in wanted)
     return tuple(Guess(c, y) for c in wanted for y in years)

@@ -8,7 +8,7 @@ import re
 from datetime import date, datetime, time
 
 from reminder_service.datetext import DateError, read_moment, read_time
-from reminder_service.register.text import clean
+from reminder_service.textfold import clean
 
 
 def parse_moment(value: object) -> datetime | None:

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reminder_service.register.text import NAME_ABBREVIATIONS, expand, fold
+from reminder_service.textfold import NAME_ABBREVIATIONS, expand, fold
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from pathlib import Path
 from reminder_service.errors import UserError, os_reason
 from reminder_service.register.dates import parse_moment, time_of_day
 from reminder_service.register.limits import LIMITS, Limits, megabytes, thousands
-from reminder_service.register.text import clean, compact
 from reminder_service.register.xlsx import Cells, xlsx_rows
+from reminder_service.textfold import clean, compact
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from reminder_service.db.models import CHANNELS
-from reminder_service.register.text import fold
+from reminder_service.textfold import fold
 
 CODE_MAX = 40
 TEXT_MAX = 255

@@ -22,8 +22,8 @@ import yaml
 from calendars.yaml_nodes import _syntax_problem
 from reminder_service.errors import UserError, os_reason
 from reminder_service.register.limits import Limits
-from reminder_service.register.text import fold
 from reminder_service.register.xlsx import xlsx_rows
+from reminder_service.textfold import fold
 
 REQUIRED = ("code", "name", "kind")
 OPTIONAL = ("head_name", "head_email", "head_telegram", "focal_name", "focal_email", "focal_telegram", "sections")

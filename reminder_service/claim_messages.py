@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calendars.workdays import WorkCalendar
-from reminder_service.bot.callbacks import claim_decision_buttons
+from reminder_service.buttons import claim_decision_buttons
 from reminder_service.clock import wall
 from reminder_service.db.chat import SubmissionClaim
 from reminder_service.db.models import Obligation, Person

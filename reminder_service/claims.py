@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from calendars.workdays import WorkCalendar
 from reminder_service import audit
 from reminder_service.audit import Actor
-from reminder_service.bot.callbacks import UNIT_ROLES
-from reminder_service.bot.claim_messages import notice, tell_claimant, tell_receivers
+from reminder_service.buttons import UNIT_ROLES
+from reminder_service.claim_messages import notice, tell_claimant, tell_receivers
 from reminder_service.clock import wall
 from reminder_service.db.chat import SubmissionClaim
 from reminder_service.db.models import Obligation, Person, table_of
