@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import text, update
 
 from bench.province import Row
+from reminder_service.adapters.telegram.replies import ChatRef
+from reminder_service.adapters.telegram.router import Router
 from reminder_service.app import App
-from reminder_service.bot.replies import ChatRef
-from reminder_service.bot.router import Router
-from reminder_service.db.models import Person
+from reminder_service.services.db.models import Person
 
 # Three working days after Q1's effective deadline (Mon 15/03/2021): the plan and Q1 overdue lists are long.
 AT = datetime(2021, 3, 18, 9, 0)

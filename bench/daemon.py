@@ -29,18 +29,18 @@ from sqlalchemy import insert, select
 from bench import bot, province
 from bench.province import QueryCounter, Row
 from reminder_service import logs
+from reminder_service.adapters.cli.simulate_cmd import _db_submissions, _obligations
+from reminder_service.adapters.email.notifier import EmailNotifier
+from reminder_service.adapters.telegram.notifier import TelegramNotifier
 from reminder_service.app import App
-from reminder_service.cli.simulate_cmd import _db_submissions, _obligations
 from reminder_service.config import CalendarSettings, Config, EmailSettings
-from reminder_service.db.models import Obligation, OutboxMessage, Person, Submission, Unit, table_of
-from reminder_service.demo import outcome, received_on
-from reminder_service.escalation.policy import Policy
-from reminder_service.notifiers.email import EmailNotifier
-from reminder_service.notifiers.telegram import TelegramNotifier
-from reminder_service.outbox.dispatch import Dispatcher, DispatchReport
-from reminder_service.reconcile import TickReport, load_recipients, tick
-from reminder_service.reminders import TemplateRenderer
-from reminder_service.simulate import simulate
+from reminder_service.domain.escalation.policy import Policy
+from reminder_service.services.db.models import Obligation, OutboxMessage, Person, Submission, Unit, table_of
+from reminder_service.services.demo import outcome, received_on
+from reminder_service.services.outbox.dispatch import Dispatcher, DispatchReport
+from reminder_service.services.reconcile import TickReport, load_recipients, tick
+from reminder_service.services.reminders import TemplateRenderer
+from reminder_service.services.simulate import simulate
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.smtp import HOST, smtp_server
 

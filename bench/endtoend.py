@@ -22,7 +22,7 @@ from sqlalchemy import insert
 from bench.province import Row
 from reminder_service.app import App
 from reminder_service.config import CalendarSettings, Config
-from reminder_service.db.models import OutboxMessage, table_of
+from reminder_service.services.db.models import OutboxMessage, table_of
 
 EMAILS = 1_000
 AT = datetime(2021, 3, 8, 9, 0)

@@ -19,13 +19,13 @@ from sqlalchemy import Engine, create_engine, event, insert, select, text
 from sqlalchemy.engine import make_url
 
 from reminder_service.app import App
-from reminder_service.audit import Actor
 from reminder_service.config import CalendarSettings, Config
-from reminder_service.db.models import Obligation, Submission, Unit
-from reminder_service.demo import outcome, received_on
-from reminder_service.obligations import sync_obligations
-from reminder_service.present.status_view import row_json, to_json
-from reminder_service.readside import Filters, overdue_rows
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.models import Obligation, Submission, Unit
+from reminder_service.services.demo import outcome, received_on
+from reminder_service.services.obligations import sync_obligations
+from reminder_service.services.present.status_view import row_json, to_json
+from reminder_service.services.readside import Filters, overdue_rows
 
 UNITS = 10_000
 YEAR = 2021

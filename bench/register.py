@@ -22,7 +22,7 @@ from pathlib import Path
 import openpyxl
 
 from bench.province import Row
-from reminder_service.register.read import read_register
+from reminder_service.services.register.read import read_register
 from tests.peak import PEAK, peak_mib
 
 ROWS = 10_000

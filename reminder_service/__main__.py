@@ -1,3 +1,3 @@
-from reminder_service.cli import main
+from reminder_service.adapters.cli import main
 
 main()

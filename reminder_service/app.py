@@ -14,8 +14,8 @@ from calendars.library import BUILTIN_DIRECTIVES, DirectiveLibrary, UnknownDirec
 from calendars.model import Directive, YearCalendar
 from calendars.workdays import WorkCalendar
 from reminder_service.config import Config
-from reminder_service.db.engine import make_engine, session_factory, upgrade
-from reminder_service.errors import UserError
+from reminder_service.domain.errors import UserError
+from reminder_service.services.db.engine import make_engine, session_factory, upgrade
 
 
 @dataclass

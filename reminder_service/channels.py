@@ -9,12 +9,12 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, TextIO
 
+from reminder_service.adapters.console import ConsoleNotifier, JsonlNotifier
 from reminder_service.config import Config
-from reminder_service.errors import UserError
-from reminder_service.escalation.policy import CHANNEL_NAMES
-from reminder_service.notifiers.base import Notifier, OutgoingMessage
-from reminder_service.notifiers.console import ConsoleNotifier, JsonlNotifier
+from reminder_service.domain.errors import UserError
+from reminder_service.domain.escalation.policy import CHANNEL_NAMES
 from reminder_service.secrets import SMTP_PASSWORD, TELEGRAM_TOKEN, read_secret
+from reminder_service.services.outbox.notifier import Notifier, OutgoingMessage
 
 if TYPE_CHECKING:
     from telegram.ext import ExtBot
@@ -48,7 +48,7 @@ def channel_words(config: Config) -> str:
 
 def telegram_bot(notifiers: Mapping[str, Notifier]) -> ExtBot[None] | None:
     """The Bot object the Telegram notifier sends through, for the chat bot to share; None without one."""
-    from reminder_service.notifiers.telegram import SharedBot, TelegramNotifier
+    from reminder_service.adapters.telegram.notifier import SharedBot, TelegramNotifier
 
     notifier = notifiers.get("telegram")
     bot = notifier.bot if isinstance(notifier, TelegramNotifier) else None
@@ -59,7 +59,7 @@ def build_notifiers(config: Config, environ: Mapping[str, str] | None = None,
                     stream: TextIO | None = None) -> dict[str, Notifier]:
     notifiers: dict[str, Notifier] = {}
     if config.email.configured:
-        from reminder_service.notifiers.email import EmailNotifier
+        from reminder_service.adapters.email.notifier import EmailNotifier
 
         notifiers["email"] = EmailNotifier(config.email, read_secret(SMTP_PASSWORD, environ))
     if config.telegram.enabled:
@@ -69,7 +69,7 @@ def build_notifiers(config: Config, environ: Mapping[str, str] | None = None,
                 f"[telegram] enabled = true nhưng chưa có mã bot: hãy đặt biến môi trường {TELEGRAM_TOKEN} "
                 f"hoặc {TELEGRAM_TOKEN}_FILE"
             )
-        from reminder_service.notifiers.telegram import TelegramNotifier
+        from reminder_service.adapters.telegram.notifier import TelegramNotifier
 
         notifiers["telegram"] = TelegramNotifier(token, config.telegram.base_url)
     for channel in CHANNEL_NAMES:

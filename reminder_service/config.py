@@ -14,11 +14,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from reminder_service.datetext import DateError, read_date
-from reminder_service.errors import UserError, os_reason
-from reminder_service.escalation.policy import Policy
-from reminder_service.escalation.settings import KEYS as ESCALATION_KEYS
-from reminder_service.escalation.settings import parse_policy
+from reminder_service.domain.datetext import DateError, read_date
+from reminder_service.domain.errors import UserError, os_reason
+from reminder_service.domain.escalation.policy import Policy
+from reminder_service.domain.escalation.settings import KEYS as ESCALATION_KEYS
+from reminder_service.domain.escalation.settings import parse_policy
 
 CONFIG_ENV = "REMINDER_SERVICE_CONFIG"
 DATABASE_URL_ENV = "REMINDER_SERVICE_DATABASE_URL"

@@ -29,23 +29,23 @@ from sqlalchemy.exc import IntegrityError
 
 from reminder_service import systemd
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.chat_migration import follow_chat_migration
-from reminder_service.clock import TIMEZONE, wall
-from reminder_service.escalation.policy import Policy
+from reminder_service.domain.clock import TIMEZONE, wall
+from reminder_service.domain.escalation.policy import Policy
+from reminder_service.domain.messages.summary import IntakeState
 from reminder_service.leader import Election, Elector, Sole
-from reminder_service.messages.summary import IntakeState
-from reminder_service.notifiers.base import Notifier
-from reminder_service.obligations import sync_obligations
-from reminder_service.outbox.dispatch import Dispatcher, DispatchReport
-from reminder_service.outbox.ratelimit import RateLimiter
-from reminder_service.reconcile import TickReport, load_recipients, tick
-from reminder_service.reminders import TemplateRenderer
-from reminder_service.summaries import write_summaries
-from reminder_service.watch import check_folder, last_import, set_state
+from reminder_service.services.audit import Actor
+from reminder_service.services.chat_migration import follow_chat_migration
+from reminder_service.services.obligations import sync_obligations
+from reminder_service.services.outbox.dispatch import Dispatcher, DispatchReport
+from reminder_service.services.outbox.notifier import Notifier
+from reminder_service.services.outbox.ratelimit import RateLimiter
+from reminder_service.services.reconcile import TickReport, load_recipients, tick
+from reminder_service.services.reminders import TemplateRenderer
+from reminder_service.services.summaries import write_summaries
+from reminder_service.services.watch import check_folder, last_import, set_state
 
 if TYPE_CHECKING:  # the chat bot (python-telegram-bot's Application) loads only when one is built
-    from reminder_service.bot.service import ChatBot
+    from reminder_service.adapters.telegram.service import ChatBot
 
 log = structlog.get_logger(__name__)
 SERVICE_ACTOR = Actor("reminder-service", "daemon")

@@ -17,11 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from calendars.workdays import WorkCalendar
-from reminder_service.clock import wall
-from reminder_service.db.models import DeliveryAttempt, OutboxMessage, Person, ServiceState
-from reminder_service.escalation.policy import Stage
-from reminder_service.registry.people import ROLE_LABELS
-from reminder_service.watch import LAST_IMPORT
+from reminder_service.domain.clock import wall
+from reminder_service.domain.escalation.policy import Stage
+from reminder_service.services.db.models import DeliveryAttempt, OutboxMessage, Person, ServiceState
+from reminder_service.services.registry.people import ROLE_LABELS
+from reminder_service.services.watch import LAST_IMPORT
 
 State = Literal["ok", "warning", "failure"]
 STATES: tuple[State, ...] = ("ok", "warning", "failure")

@@ -28,8 +28,8 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
-from reminder_service.db.urls import shown, sqlite_file
-from reminder_service.errors import UserError, os_reason
+from reminder_service.domain.errors import UserError, os_reason
+from reminder_service.services.db.urls import shown, sqlite_file
 
 log = structlog.get_logger(__name__)
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from reminder_service.clock import TIMEZONE
-from reminder_service.redaction import remember, scrub
+from reminder_service.domain.clock import TIMEZONE
+from reminder_service.domain.redaction import remember, scrub
 from reminder_service.secrets import SMTP_PASSWORD, TELEGRAM_TOKEN, read_secret
 
 

@@ -14,10 +14,10 @@ from collections.abc import Mapping
 import aiosmtplib
 
 from reminder_service.config import Config, EmailSettings, TelegramSettings
-from reminder_service.errors import UserError
-from reminder_service.escalation.policy import CHANNEL_NAMES
+from reminder_service.domain.errors import UserError
+from reminder_service.domain.escalation.policy import CHANNEL_NAMES
+from reminder_service.domain.redaction import scrub
 from reminder_service.health import Check, State
-from reminder_service.redaction import scrub
 from reminder_service.secrets import SMTP_PASSWORD, TELEGRAM_TOKEN, read_secret
 
 TITLES = {"email": "Kênh e-mail", "telegram": "Kênh Telegram"}
@@ -78,7 +78,7 @@ async def probe_telegram(settings: TelegramSettings, token: str, wait: float) ->
     from telegram.error import InvalidToken, TelegramError
     from telegram.request import HTTPXRequest
 
-    from reminder_service.notifiers.telegram import guard_logs
+    from reminder_service.adapters.telegram.notifier import guard_logs
 
     guard_logs(token)  # httpx logs request URLs, which carry the token
     target = settings.base_url.rstrip("/")

@@ -7,8 +7,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from reminder_service.errors import UserError
-from reminder_service.redaction import remember
+from reminder_service.domain.errors import UserError
+from reminder_service.domain.redaction import remember
 
 TELEGRAM_TOKEN = "REMINDER_SERVICE_TELEGRAM_TOKEN"
 SMTP_PASSWORD = "REMINDER_SERVICE_SMTP_PASSWORD"

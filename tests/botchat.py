@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from reminder_service.adapters.telegram.commands import menu
+from reminder_service.adapters.telegram.router import Router
+from reminder_service.adapters.telegram.service import ChatBot, Webhook
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.bot.commands import menu
-from reminder_service.bot.router import Router
-from reminder_service.bot.service import ChatBot, Webhook
-from reminder_service.db.models import Obligation, Person, Submission, Unit
-from reminder_service.obligations import sync_obligations
-from reminder_service.outbox.ratelimit import RateLimiter
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.models import Obligation, Person, Submission, Unit
+from reminder_service.services.obligations import sync_obligations
+from reminder_service.services.outbox.ratelimit import RateLimiter
 from tests.fakes.bot_api import TOKEN, FakeBotApi
 
 SETUP = datetime(2021, 1, 4, 9, 0)

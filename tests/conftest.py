@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from reminder_service.adapters.cli import run_cli
 from reminder_service.app import App
-from reminder_service.cli import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,7 +67,7 @@ PG_ADMIN_URL = os.environ.get("REMINDER_SERVICE_TEST_PG", "postgresql+psycopg://
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test: cheaper than migrating every time."""
-    from reminder_service.db.engine import make_engine, upgrade
+    from reminder_service.services.db.engine import make_engine, upgrade
 
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
@@ -82,7 +82,7 @@ def pg_url() -> Iterator[str]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from reminder_service.db.engine import make_engine, upgrade
+    from reminder_service.services.db.engine import make_engine, upgrade
 
     name = f"rs_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -110,7 +110,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         return f"sqlite:///{path}"
     from sqlalchemy import create_engine, text
 
-    from reminder_service.db.models import Base
+    from reminder_service.services.db.models import Base
 
     url: str = request.getfixturevalue("pg_url")
     engine = create_engine(url)

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.db.models import Person, Unit
-from reminder_service.obligations import sync_obligations
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.models import Person, Unit
+from reminder_service.services.obligations import sync_obligations
 
 SETUP = datetime(2021, 1, 4, 9, 0)
 UNIT_ROLES = {"unit_head", "focal"}

@@ -17,13 +17,13 @@ import pytest
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
+from reminder_service.adapters.telegram.service import Webhook
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.bot.linking import create_invite
-from reminder_service.bot.service import Webhook
-from reminder_service.db.chat import BotGroup, SubmissionClaim
-from reminder_service.db.models import AuditEntry, Obligation, Person, Submission, Unit
-from reminder_service.outbox.ratelimit import RateLimiter
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.chat import BotGroup, SubmissionClaim
+from reminder_service.services.db.models import AuditEntry, Obligation, Person, Submission, Unit
+from reminder_service.services.linking import create_invite
+from reminder_service.services.outbox.ratelimit import RateLimiter
 from tests.botchat import (
     FOCAL_AN_BINH,
     GROUP,

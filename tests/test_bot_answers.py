@@ -25,10 +25,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.bot.access import PERMITTED, UNIT_ROLES
-from reminder_service.bot.answers import (
+from reminder_service.adapters.telegram.access import PERMITTED, UNIT_ROLES
+from reminder_service.adapters.telegram.answers import (
     Answer,
     Scope,
     UnitMatch,
@@ -39,12 +37,14 @@ from reminder_service.bot.answers import (
     unit_matches_answer,
     upcoming_answer,
 )
-from reminder_service.bot.answers_calendar import calendar_answer, help_answer
-from reminder_service.bot.commands import BY_KEY
-from reminder_service.db.models import Person, Unit
-from reminder_service.messages.render import telegram_plain
-from reminder_service.obligations import sync_obligations
-from reminder_service.submissions import find_obligation, mark_incomplete, record_submission, waive
+from reminder_service.adapters.telegram.answers_calendar import calendar_answer, help_answer
+from reminder_service.adapters.telegram.commands import BY_KEY
+from reminder_service.app import App
+from reminder_service.domain.messages.render import telegram_plain
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.models import Person, Unit
+from reminder_service.services.obligations import sync_obligations
+from reminder_service.services.submissions import find_obligation, mark_incomplete, record_submission, waive
 from tests.conftest import Cli
 
 ACTOR = Actor("thanh.nv", "cli")

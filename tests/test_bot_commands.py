@@ -13,9 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reminder_service.bot.commands import BY_KEY, COMMANDS, CommandError, Invocation, menu, parse_invocation
-from reminder_service.bot.paging import Page, paginate, split_message, utf16_len
-from reminder_service.bot.periods import (
+from reminder_service.adapters.telegram.commands import (
+    BY_KEY,
+    COMMANDS,
+    CommandError,
+    Invocation,
+    menu,
+    parse_invocation,
+)
+from reminder_service.adapters.telegram.paging import Page, paginate, split_message, utf16_len
+from reminder_service.adapters.telegram.periods import (
     OverdueArgs,
     StatusArgs,
     SubmittedArgs,

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reminder_service.adapters.telegram.commands import COMMANDS
+from reminder_service.adapters.telegram.replies import ChatRef
+from reminder_service.adapters.telegram.router import Router
 from reminder_service.app import App
-from reminder_service.bot.commands import COMMANDS
-from reminder_service.bot.linking import LinkResult, Outcome, link_reply
-from reminder_service.bot.replies import ChatRef
-from reminder_service.bot.router import Router
+from reminder_service.services.linking import LinkResult, Outcome, link_reply
 from tests.botchat import HEAD_AN_BINH, NOW, STRANGER, USERNAME, build_district
 
 NAMES = [name for command in COMMANDS for name in command.names]

@@ -17,10 +17,13 @@ import pytest
 from sqlalchemy import select, text
 from structlog.testing import capture_logs
 
-from reminder_service import clock
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.bot.linking import (
+from reminder_service.domain import clock
+from reminder_service.domain.errors import UserError
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.chat import ChatInvite, LinkAttempt
+from reminder_service.services.db.models import AuditEntry, Base, Person
+from reminder_service.services.linking import (
     CODE_ALPHABET,
     CODE_LENGTH,
     create_invite,
@@ -35,9 +38,6 @@ from reminder_service.bot.linking import (
     unlink,
     unregister_group,
 )
-from reminder_service.db.chat import ChatInvite, LinkAttempt
-from reminder_service.db.models import AuditEntry, Base, Person
-from reminder_service.errors import UserError
 from tests.conftest import Cli
 from tests.district import HEAD, RECEIVER, district, person
 

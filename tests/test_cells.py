@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from reminder_service.present.cells import csv_cell
+from reminder_service.services.present.cells import csv_cell
 
 
 @pytest.mark.parametrize(("value", "written"), [

@@ -14,29 +14,37 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reminder_service import buttons as callbacks
+from reminder_service.adapters.console import describe
+from reminder_service.adapters.email.notifier import EmailNotifier
+from reminder_service.adapters.telegram.notifier import TelegramNotifier
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.claims import (
+from reminder_service.config import EmailSettings
+from reminder_service.domain import buttons as callbacks
+from reminder_service.domain.escalation.policy import Policy
+from reminder_service.services.audit import Actor
+from reminder_service.services.claims import (
     ClaimResult,
     confirm_claim,
     make_claim,
     paused_obligations,
     reject_claim,
 )
-from reminder_service.config import EmailSettings
-from reminder_service.db.chat import SubmissionClaim
-from reminder_service.db.models import AuditEntry, LadderStep, Obligation, OutboxMessage, Person, Submission, Unit
-from reminder_service.escalation.policy import Policy
-from reminder_service.notifiers.base import OutgoingMessage
-from reminder_service.notifiers.console import describe
-from reminder_service.notifiers.email import EmailNotifier
-from reminder_service.notifiers.telegram import TelegramNotifier
-from reminder_service.outbox import Dispatcher, DispatchReport, RateLimiter
-from reminder_service.outbox.store import buttons_json, parse_buttons
-from reminder_service.reconcile import tick
-from reminder_service.reminders import TemplateRenderer
-from reminder_service.submissions import find_obligation, record_submission, waive
+from reminder_service.services.db.chat import SubmissionClaim
+from reminder_service.services.db.models import (
+    AuditEntry,
+    LadderStep,
+    Obligation,
+    OutboxMessage,
+    Person,
+    Submission,
+    Unit,
+)
+from reminder_service.services.outbox import Dispatcher, DispatchReport, RateLimiter
+from reminder_service.services.outbox.notifier import OutgoingMessage
+from reminder_service.services.outbox.store import buttons_json, parse_buttons
+from reminder_service.services.reconcile import tick
+from reminder_service.services.reminders import TemplateRenderer
+from reminder_service.services.submissions import find_obligation, record_submission, waive
 from tests.district import HEAD, district, person
 from tests.fakes.bot_api import (
     TOKEN,

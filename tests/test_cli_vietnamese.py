@@ -7,7 +7,7 @@ import re
 import click
 import pytest
 
-from reminder_service.cli import cli as root
+from reminder_service.adapters.cli import cli as root
 from tests.conftest import Cli
 
 # click's own words and metavars, and the operating system's.

@@ -10,7 +10,7 @@ import json
 from sqlalchemy import select
 
 from reminder_service.app import App
-from reminder_service.db.models import AuditEntry, LadderStep, Submission
+from reminder_service.services.db.models import AuditEntry, LadderStep, Submission
 from tests.conftest import Cli
 from tests.test_submissions import _obligation, _setup
 

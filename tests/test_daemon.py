@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from reminder_service.app import App
-from reminder_service.db.models import OutboxMessage
+from reminder_service.services.db.models import OutboxMessage
 from tests.conftest import ROOT, Cli
 from tests.district import HEAD, RECEIVER, district
 from tests.fakes.bot_api import Failure, FakeBotApi
@@ -230,7 +230,7 @@ def test_as_of_and_once_do_not_mix(db_cli: Cli) -> None:
 def test_a_shifted_clock_starts_on_the_day_at_the_time_of_day_and_runs_on() -> None:
     from datetime import UTC, date, datetime, timedelta
 
-    from reminder_service.clock import shifted, wall
+    from reminder_service.domain.clock import shifted, wall
 
     real = iter(datetime(2026, 12, 5, 2, 0, tzinfo=UTC) + timedelta(minutes=m) for m in (0, 0, 90))
     now = shifted(date(2021, 3, 18), real=lambda: next(real))

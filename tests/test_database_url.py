@@ -47,7 +47,7 @@ def _leaks(text: str) -> list[str]:
     ("sqlite:///file:var/cchc.sqlite3?mode=rwc&uri=true", "sqlite:///file:var/cchc.sqlite3?mode=rwc&uri=true"),
 ])
 def test_a_url_is_shown_without_its_password_whatever_its_shape(written: str, expected: str) -> None:
-    from reminder_service.db.urls import shown
+    from reminder_service.services.db.urls import shown
 
     assert shown(written) == expected
 
@@ -105,7 +105,7 @@ def test_log_lines_hide_the_database_password_even_inside_an_error(
     restored_logging: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from reminder_service import logs
-    from reminder_service.db.urls import secrets
+    from reminder_service.services.db.urls import secrets
 
     logs.configure(environ={"JOURNAL_STREAM": "8:1"}, also_hide=secrets("postgresql+psycopg://cchc:Kin9%40Cobra@db/cchc"))
     try:

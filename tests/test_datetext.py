@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from reminder_service.datetext import DateError, read_date, read_moment, read_time
+from reminder_service.domain.datetext import DateError, read_date, read_moment, read_time
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import inspect
 
 from reminder_service.app import App
-from reminder_service.db.engine import SCHEMA_HEAD, alembic_head, is_current, upgrade
+from reminder_service.services.db.engine import SCHEMA_HEAD, alembic_head, is_current, upgrade
 
 
 def test_schema_is_at_head_and_upgrade_is_idempotent(app: App) -> None:

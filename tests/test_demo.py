@@ -7,9 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.db.models import Obligation, Person, Submission, Unit
-from reminder_service.demo import load_demo, outcome
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.models import Obligation, Person, Submission, Unit
+from reminder_service.services.demo import load_demo, outcome
 
 NOW = datetime(2026, 11, 25, 9, 0)
 

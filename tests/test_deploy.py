@@ -22,8 +22,8 @@ from reminder_service.config import (
     TelegramSettings,
     load_config,
 )
-from reminder_service.escalation.policy import DEFAULT_STAGES, Policy
-from reminder_service.escalation.settings import STAGE_KEYS
+from reminder_service.domain.escalation.policy import DEFAULT_STAGES, Policy
+from reminder_service.domain.escalation.settings import STAGE_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

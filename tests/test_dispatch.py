@@ -18,11 +18,10 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
+from reminder_service.adapters.console import ConsoleNotifier, JsonlNotifier
 from reminder_service.app import App
-from reminder_service.db.models import DeliveryAttempt, OutboxMessage, Person
-from reminder_service.notifiers.base import Notifier, OutgoingMessage, TransportError
-from reminder_service.notifiers.console import ConsoleNotifier, JsonlNotifier
-from reminder_service.outbox import (
+from reminder_service.services.db.models import DeliveryAttempt, OutboxMessage, Person
+from reminder_service.services.outbox import (
     DEFAULT_LIMITS,
     TELEGRAM_LIMITS,
     ChannelLimits,
@@ -31,6 +30,7 @@ from reminder_service.outbox import (
     RateLimiter,
     RetryPolicy,
 )
+from reminder_service.services.outbox.notifier import Notifier, OutgoingMessage, TransportError
 
 START = datetime(2026, 3, 16, 8, 0)
 

@@ -23,11 +23,11 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reminder_service.adapters.email.mime import alternative, mailbox, unstructured
+from reminder_service.adapters.email.notifier import EmailNotifier
 from reminder_service.config import EmailSettings
-from reminder_service.errors import UserError
-from reminder_service.notifiers.base import OutgoingMessage, TransportError
-from reminder_service.notifiers.email import EmailNotifier
-from reminder_service.notifiers.mime import alternative, mailbox, unstructured
+from reminder_service.domain.errors import UserError
+from reminder_service.services.outbox.notifier import OutgoingMessage, TransportError
 from tests.fakes.smtp import HOST, Recorder, smtp_server
 
 USER = "cchc@ubnd.example.vn"

@@ -7,11 +7,11 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from calendars.workdays import WorkCalendar
-from reminder_service.escalation.decide import Case, Recipient, decide
-from reminder_service.escalation.ladder import first_date, rungs
-from reminder_service.escalation.pause import is_paused, pause_until
-from reminder_service.escalation.policy import Policy
-from reminder_service.status import StatusCode
+from reminder_service.domain.escalation.decide import Case, Recipient, decide
+from reminder_service.domain.escalation.ladder import first_date, rungs
+from reminder_service.domain.escalation.pause import is_paused, pause_until
+from reminder_service.domain.escalation.policy import Policy
+from reminder_service.domain.status import StatusCode
 
 WORKDAYS = WorkCalendar()
 POLICY = Policy()

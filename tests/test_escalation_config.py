@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reminder_service.config import ConfigError, load_config
-from reminder_service.escalation.policy import DEFAULT_STAGES
+from reminder_service.domain.escalation.policy import DEFAULT_STAGES
 
 
 def _load(tmp_path: Path, text: str) -> object:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from reminder_service.app import App
-from reminder_service.db.models import DeliveryAttempt, OutboxMessage
-from reminder_service.watch import LAST_IMPORT, set_state
+from reminder_service.services.db.models import DeliveryAttempt, OutboxMessage
+from reminder_service.services.watch import LAST_IMPORT, set_state
 from tests.conftest import Cli
 from tests.district import HEAD, LEADER, RECEIVER, district, person
 from tests.fakes.bot_api import FakeBotApi

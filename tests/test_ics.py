@@ -15,7 +15,7 @@ from icalendar import Alarm, Calendar, Event
 from calendars.library import BUILTIN_DIRECTIVES, load_library
 from calendars.model import YearCalendar
 from calendars.workdays import WorkCalendar
-from reminder_service.present.ics import calendar_to_ics
+from reminder_service.services.present.ics import calendar_to_ics
 
 ROOT = Path(__file__).resolve().parents[1]
 HANOI = timezone(timedelta(hours=7))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # CLI modules every command may use; a command module never imports another command module.
-SHARED_CLI = {"reminder_service.cli.base", "reminder_service.cli.lookup"}
+SHARED_CLI = {"reminder_service.adapters.cli.base", "reminder_service.adapters.cli.lookup"}
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,10 @@ def cli_breaches(paths: list[Path], names: dict[Path, str] | None = None) -> lis
             continue
         for item in imports(path, (names or {}).get(path)):
             parts = item.target.split(".")
-            if parts[:2] != ["reminder_service", "cli"]:
+            if parts[:3] != ["reminder_service", "adapters", "cli"]:
                 continue
-            # "reminder_service.cli.base.parse_received" names the module reminder_service.cli.base
-            module = ".".join(parts[:3])
+            # "reminder_service.adapters.cli.base.parse_received" names the module ….cli.base
+            module = ".".join(parts[:4])
             if module not in SHARED_CLI and module != item.source:
                 found.append(item)
     return found
@@ -75,7 +75,7 @@ def outside_breaches(paths: list[Path], forbidden_prefix: str) -> list[Import]:
 
 
 def test_cli_command_modules_import_only_the_shared_cli_modules() -> None:
-    breaches = cli_breaches(modules("reminder_service.cli"))
+    breaches = cli_breaches(modules("reminder_service.adapters.cli"))
     assert not breaches, "\n".join(map(str, breaches))
 
 
@@ -88,13 +88,13 @@ def test_the_contract_names_a_wrong_import(tmp_path: Path) -> None:
     """The checks catch what they are for: a command module reaching into another, even lazily."""
     fake = tmp_path / "probe_cmd.py"
     fake.write_text(
-        "from reminder_service.cli.base import ViGroup\n"
+        "from reminder_service.adapters.cli.base import ViGroup\n"
         "def f():\n"
-        "    from reminder_service.cli.outbox_cmd import outbox\n", encoding="utf-8")
-    breaches = cli_breaches([fake], {fake: "reminder_service.cli.zz_contract_probe_cmd"})
+        "    from reminder_service.adapters.cli.outbox_cmd import outbox\n", encoding="utf-8")
+    breaches = cli_breaches([fake], {fake: "reminder_service.adapters.cli.zz_contract_probe_cmd"})
     assert [str(b) for b in breaches] == [
-        "reminder_service.cli.zz_contract_probe_cmd:3 imports reminder_service.cli.outbox_cmd",
-        "reminder_service.cli.zz_contract_probe_cmd:3 imports reminder_service.cli.outbox_cmd.outbox",
+        "reminder_service.adapters.cli.zz_contract_probe_cmd:3 imports reminder_service.adapters.cli.outbox_cmd",
+        "reminder_service.adapters.cli.zz_contract_probe_cmd:3 imports reminder_service.adapters.cli.outbox_cmd.outbox",
     ]
 
 
@@ -161,88 +161,91 @@ def test_no_module_imports_itself_round_about() -> None:
 
 def test_a_cycle_is_named() -> None:
     """db.models importing db.chat back (as it once did) would be named."""
-    graph = module_graph("reminder_service", {"reminder_service.db.models": ["reminder_service.db.chat"]})
-    assert ["reminder_service.db.chat", "reminder_service.db.models"] in cycles(graph)
+    models, chat = "reminder_service.services.db.models", "reminder_service.services.db.chat"
+    graph = module_graph("reminder_service", {models: [chat]})
+    assert [chat, models] in cycles(graph)
 
 
-# The adapters: how people and other systems reach the service. "notifiers.base" is the port the outbox
-# delivers through, so it belongs to the core; the channels behind it are adapters.
-ADAPTERS = ("reminder_service.bot", "reminder_service.cli", "reminder_service.notifiers")
-PORTS = {"reminder_service.notifiers.base"}
-# The process wires adapters to the core, so it may import both.
-PROCESS = {"reminder_service.app", "reminder_service.daemon", "reminder_service.leader", "reminder_service.channels",
-           "reminder_service.probes", "reminder_service.health", "reminder_service.__main__"}
+# The layers (docs/ARCHITECTURE.md): the domain, the services, the adapters, and the process at the root.
+DOMAIN = "reminder_service.domain"
+SERVICES = "reminder_service.services"
+ADAPTERS = "reminder_service.adapters"
+# The `run` command starts the process, the chat bot with it: the one place an adapter reaches another.
+STARTS_THE_PROCESS = {"reminder_service.adapters.cli.run_cmd"}
 
 
-def _in(module: str, packages: tuple[str, ...]) -> bool:
+def _in(module: str, *packages: str) -> bool:
     return any(module == p or module.startswith(p + ".") for p in packages)
 
 
-def core_breaches(paths: list[Path], names: dict[Path, str] | None = None) -> list[Import]:
-    """Core modules (neither an adapter nor the process) importing an adapter, lazily or not."""
+def runtime_imports(path: Path, source: str) -> Iterator[Import]:
+    """``imports`` without those under ``if TYPE_CHECKING:``: a type named in an annotation is not a
+    dependency the module has when it runs (services take the App they are given, typed)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    typing_only = {node.lineno for block in ast.walk(tree) if isinstance(block, ast.If)
+                   and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+                   for stmt in block.body for node in ast.walk(stmt) if isinstance(node, ast.Import | ast.ImportFrom)}
+    yield from (item for item in imports(path, source) if item.line not in typing_only)
+
+
+def adapter_of(module: str) -> str | None:
+    """The adapter a module belongs to: reminder_service.adapters.<this>."""
+    if not _in(module, ADAPTERS) or module == ADAPTERS:
+        return None
+    return module.split(".")[2]
+
+
+def layer_breaches(paths: list[Path], names: dict[Path, str] | None = None) -> list[Import]:
+    """Imports that go against the layers: the domain importing anything but the domain (or the database
+    library), the services anything but the domain and services, an adapter another adapter."""
     found: list[Import] = []
     for path in paths:
         source = (names or {}).get(path) or module_name(path)
-        if _in(source, ADAPTERS) or source in PROCESS:
-            continue
-        found.extend(item for item in imports(path, source)
-                     if _in(item.target, ADAPTERS) and not _in(item.target, tuple(PORTS)))
-    return found
-
-
-def test_the_core_imports_no_adapter() -> None:
-    breaches = core_breaches(modules("reminder_service"))
-    assert not breaches, "\n".join(map(str, breaches))
-
-
-def test_a_core_module_reaching_into_the_bot_is_named(tmp_path: Path) -> None:
-    """As reconcile once imported the bot's claim rules; the notifier port stays allowed."""
-    fake = tmp_path / "probe.py"
-    fake.write_text("from reminder_service.notifiers.base import Buttons\n"
-                    "from reminder_service.bot.paging import pages\n", encoding="utf-8")
-    breaches = core_breaches([fake], {fake: "reminder_service.zz_contract_probe"})
-    assert [str(b) for b in breaches] == [
-        "reminder_service.zz_contract_probe:2 imports reminder_service.bot.paging",
-        "reminder_service.zz_contract_probe:2 imports reminder_service.bot.paging.pages",
-    ]
-
-
-# The pure core: rules, grammar and wording, tested with plain values. No database, no adapter, no service.
-DOMAIN = ("reminder_service.status", "reminder_service.datetext", "reminder_service.textfold",
-          "reminder_service.periods", "reminder_service.buttons", "reminder_service.escalation",
-          "reminder_service.messages", "reminder_service.clock", "reminder_service.errors",
-          "reminder_service.redaction")
-
-
-def domain_breaches(paths: list[Path], names: dict[Path, str] | None = None) -> list[Import]:
-    """Domain modules importing the database library or any service module (the ports excepted)."""
-    found: list[Import] = []
-    for path in paths:
-        source = (names or {}).get(path) or module_name(path)
-        if not _in(source, DOMAIN):
-            continue
-        for item in imports(path, source):
-            service = _in(item.target, ("reminder_service",)) and not _in(item.target, (*DOMAIN, *PORTS))
-            if service or _in(item.target, ("sqlalchemy",)):
+        for item in runtime_imports(path, source):
+            target = item.target
+            if _in(source, DOMAIN):
+                wrong = _in(target, "sqlalchemy") or (_in(target, "reminder_service") and not _in(target, DOMAIN))
+            elif _in(source, SERVICES):
+                wrong = _in(target, "reminder_service") and not _in(target, DOMAIN, SERVICES)
+            elif adapter_of(source) is not None and source not in STARTS_THE_PROCESS:
+                wrong = adapter_of(target) not in (None, adapter_of(source))
+            else:
+                wrong = False
+            if wrong:
                 found.append(item)
     return found
 
 
-def test_the_domain_imports_neither_the_database_nor_the_services() -> None:
-    breaches = domain_breaches(modules("reminder_service"))
+def test_each_layer_imports_only_those_below_it_and_adapters_are_leaves() -> None:
+    breaches = layer_breaches(modules("reminder_service"))
     assert not breaches, "\n".join(map(str, breaches))
 
 
-def test_a_domain_module_reading_the_database_is_named(tmp_path: Path) -> None:
-    """As messages/summary once took its row type from the SQL read side."""
-    fake = tmp_path / "probe.py"
-    fake.write_text("from reminder_service.status import StatusRow\n"
-                    "from sqlalchemy import select\n"
-                    "from reminder_service.readside import status_rows\n", encoding="utf-8")
-    breaches = domain_breaches([fake], {fake: "reminder_service.messages.zz_contract_probe"})
-    assert [str(b) for b in breaches] == [
-        "reminder_service.messages.zz_contract_probe:2 imports sqlalchemy",
-        "reminder_service.messages.zz_contract_probe:2 imports sqlalchemy.select",
-        "reminder_service.messages.zz_contract_probe:3 imports reminder_service.readside",
-        "reminder_service.messages.zz_contract_probe:3 imports reminder_service.readside.status_rows",
+def test_the_layer_rules_name_wrong_imports(tmp_path: Path) -> None:
+    """A domain module reading the database (as messages/summary once took its row type from the read
+    side), a service reaching into the bot (as reconcile once imported the bot's claim rules), the chat
+    bot using the CLI: each is named. A type imported for annotations only is not."""
+    domain, service, adapter = tmp_path / "domain.py", tmp_path / "service.py", tmp_path / "adapter.py"
+    domain.write_text("from reminder_service.domain.status import StatusRow\n"
+                      "from sqlalchemy import select\n"
+                      "from reminder_service.services.readside import status_rows\n", encoding="utf-8")
+    service.write_text("from typing import TYPE_CHECKING\n"
+                       "from reminder_service.domain.buttons import Buttons\n"
+                       "if TYPE_CHECKING:\n"
+                       "    from reminder_service.app import App\n"
+                       "from reminder_service.adapters.telegram.paging import paginate\n", encoding="utf-8")
+    adapter.write_text("from reminder_service.services.readside import status_rows\n"
+                       "from reminder_service.adapters.telegram.paging import paginate\n"
+                       "from reminder_service.adapters.cli.base import ViGroup\n", encoding="utf-8")
+    names = {domain: f"{DOMAIN}.zz_probe", service: f"{SERVICES}.zz_probe",
+             adapter: f"{ADAPTERS}.telegram.zz_probe"}
+    assert [str(b) for b in layer_breaches([domain, service, adapter], names)] == [
+        f"{DOMAIN}.zz_probe:2 imports sqlalchemy",
+        f"{DOMAIN}.zz_probe:2 imports sqlalchemy.select",
+        f"{DOMAIN}.zz_probe:3 imports {SERVICES}.readside",
+        f"{DOMAIN}.zz_probe:3 imports {SERVICES}.readside.status_rows",
+        f"{SERVICES}.zz_probe:5 imports {ADAPTERS}.telegram.paging",
+        f"{SERVICES}.zz_probe:5 imports {ADAPTERS}.telegram.paging.paginate",
+        f"{ADAPTERS}.telegram.zz_probe:3 imports {ADAPTERS}.cli.base",
+        f"{ADAPTERS}.telegram.zz_probe:3 imports {ADAPTERS}.cli.base.ViGroup",
     ]

@@ -20,8 +20,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from structlog.testing import capture_logs
 
+from reminder_service.adapters.telegram.service import ChatBot
 from reminder_service.app import App
-from reminder_service.bot.service import ChatBot
 from reminder_service.channels import build_notifiers
 from reminder_service.config import CalendarSettings, Config
 from reminder_service.daemon import LEADER_JOBS, Daemon, Intervals

@@ -10,7 +10,7 @@ import pytest
 import structlog
 
 from reminder_service import logs
-from reminder_service.redaction import REDACTED
+from reminder_service.domain.redaction import REDACTED
 
 TOKEN = "7312345678:AAHfakeTokenForTheRedactionTest_0123456"
 # Quotes and a backslash: a repr would escape them, JSON of a nested value would not.

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from reminder_service.messages import memo as memo_module
-from reminder_service.messages.context import ReminderContext
-from reminder_service.messages.memo import ReminderMemo
-from reminder_service.messages.render import CHANNELS, Rendered, render_reminder
+from reminder_service.domain.messages import memo as memo_module
+from reminder_service.domain.messages.context import ReminderContext
+from reminder_service.domain.messages.memo import ReminderMemo
+from reminder_service.domain.messages.render import CHANNELS, Rendered, render_reminder
 from tests.test_messages import STAGE_DAYS, Person, UnitRow, context
 
 UNITS = [

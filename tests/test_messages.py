@@ -18,15 +18,15 @@ from calendars.library import BUILTIN_DIRECTIVES, load_library
 from calendars.model import YearCalendar
 from calendars.words import number
 from calendars.workdays import WorkCalendar
-from reminder_service.messages.context import ReminderContext, dated_obligation, reminder_context
-from reminder_service.messages.render import (
+from reminder_service.domain.messages.context import ReminderContext, dated_obligation, reminder_context
+from reminder_service.domain.messages.render import (
     CHANNELS,
     UnknownTemplateError,
     render_digest,
     render_reminder,
     render_weekly,
 )
-from reminder_service.messages.summary import (
+from reminder_service.domain.messages.summary import (
     DeliveryFailure,
     HeldStage,
     IntakeState,
@@ -37,7 +37,7 @@ from reminder_service.messages.summary import (
     digest_due,
     overdue_units,
 )
-from reminder_service.status import Status, StatusRow
+from reminder_service.domain.status import Status, StatusRow
 
 WORKDAYS = WorkCalendar()
 STAGE_DAYS = {

@@ -10,10 +10,10 @@ from sqlalchemy import func, select, update
 
 from calendars.rules import DateRange
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.db.models import AuditEntry, Obligation, Submission, Unit
-from reminder_service.obligations import add_adhoc, sync_obligations
-from reminder_service.submissions import record_submission
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.models import AuditEntry, Obligation, Submission, Unit
+from reminder_service.services.obligations import add_adhoc, sync_obligations
+from reminder_service.services.submissions import record_submission
 from tests.conftest import Cli
 
 NOW = datetime(2021, 1, 4, 9, 0)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from reminder_service.app import App
-from reminder_service.db.models import AuditEntry, DeliveryAttempt, OutboxMessage
+from reminder_service.services.db.models import AuditEntry, DeliveryAttempt, OutboxMessage
 from tests.conftest import Cli
 from tests.district import HEAD, RECEIVER, district
 from tests.fakes.bot_api import Failure, FakeBotApi

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from reminder_service.app import App
-from reminder_service.db.models import OutboxMessage
-from reminder_service.messages.render import Rendered
-from reminder_service.outbox.enqueue import Envelope, enqueue, enqueue_new
+from reminder_service.domain.messages.render import Rendered
+from reminder_service.services.db.models import OutboxMessage
+from reminder_service.services.outbox.enqueue import Envelope, enqueue, enqueue_new
 
 STAMP = datetime(2021, 3, 8, 9, 0)
 TEXT = Rendered("Tiêu đề", "Nội dung", "<b>Nội dung</b>")

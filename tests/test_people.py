@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from reminder_service.app import App
-from reminder_service.db.models import AuditEntry, Office, Person
-from reminder_service.registry import email_problem, telegram_problem
+from reminder_service.services.db.models import AuditEntry, Office, Person
+from reminder_service.services.registry import email_problem, telegram_problem
 from tests.conftest import Cli
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from reminder_service.adapters.telegram.periods import resolve_period
 from reminder_service.app import App
-from reminder_service.bot.periods import resolve_period
-from reminder_service.periods import SPELLINGS, pick
-from reminder_service.register.classify import classify
+from reminder_service.domain.periods import SPELLINGS, pick
+from reminder_service.services.register.classify import classify
 from tests.test_register_import import _import, _organisation, _write_csv
 
 CCHC = {"plan", "q1", "h1", "q3", "annual"}

@@ -7,10 +7,10 @@ from datetime import datetime
 import pytest
 
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.db.models import Person, Unit
-from reminder_service.obligations import sync_obligations
-from reminder_service.submissions import find_obligation, mark_incomplete, record_submission
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.models import Person, Unit
+from reminder_service.services.obligations import sync_obligations
+from reminder_service.services.submissions import find_obligation, mark_incomplete, record_submission
 from tests.conftest import Cli
 
 ACTOR = Actor("thanh.nv", "cli")

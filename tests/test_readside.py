@@ -20,15 +20,15 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, event, update
 from sqlalchemy.orm import Session
 
-from reminder_service import clock
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.db.models import Person, Submission, Unit
-from reminder_service.obligations import sync_obligations
-from reminder_service.present.status_view import ROW_FIELDS, TIMELINESS_HEADERS
-from reminder_service.readside import Filters, load_rows, overdue_rows, status_rows
-from reminder_service.status import StatusRow
-from reminder_service.submissions import find_obligation, mark_incomplete, record_submission, waive
+from reminder_service.domain import clock
+from reminder_service.domain.status import StatusRow
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.models import Person, Submission, Unit
+from reminder_service.services.obligations import sync_obligations
+from reminder_service.services.present.status_view import ROW_FIELDS, TIMELINESS_HEADERS
+from reminder_service.services.readside import Filters, load_rows, overdue_rows, status_rows
+from reminder_service.services.submissions import find_obligation, mark_incomplete, record_submission, waive
 from tests.conftest import Cli
 
 ACTOR = Actor("thanh.nv", "cli")

@@ -7,15 +7,15 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from reminder_service import reconcile
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.db.models import LadderStep, Obligation, OutboxMessage, Person
-from reminder_service.escalation.decide import Decision, Delivery
-from reminder_service.escalation.policy import Policy
-from reminder_service.messages.render import Rendered
-from reminder_service.reconcile import tick
-from reminder_service.submissions import find_obligation, mark_incomplete, record_submission
+from reminder_service.domain.escalation.decide import Decision, Delivery
+from reminder_service.domain.escalation.policy import Policy
+from reminder_service.domain.messages.render import Rendered
+from reminder_service.services import reconcile
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.models import LadderStep, Obligation, OutboxMessage, Person
+from reminder_service.services.reconcile import tick
+from reminder_service.services.submissions import find_obligation, mark_incomplete, record_submission
 from tests.district import HEAD, RECEIVER, SETUP, district, person
 
 ACTOR = Actor("test", "cli")

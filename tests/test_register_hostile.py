@@ -1,7 +1,7 @@
 """Register files an attacker or a bad day produces: read in bounded memory, or refused with a Vietnamese
 message that names the file and says what to do — never another exception, never unbounded memory.
 
-The bounds (reminder_service.register.limits) are tested with their real values where a real file is cheap
+The bounds (reminder_service.services.register.limits) are tested with their real values where a real file is cheap
 to make (a 25 MB file, a 50 MB part inflated from a few KB, a stray cell at XFD1048576) and with small ones
 where it is not (the total inflated size, the number of rows and parts).
 """
@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reminder_service.errors import UserError
-from reminder_service.register.limits import LIMITS, Limits
-from reminder_service.register.read import RegisterFile, read_register
+from reminder_service.domain.errors import UserError
+from reminder_service.services.register.limits import LIMITS, Limits
+from reminder_service.services.register.read import RegisterFile, read_register
 from tests.registers import ROWS, SHEET, STRINGS, member, package, repack, zipped
 
 MiB = 1024 * 1024

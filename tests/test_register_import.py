@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import event, func, select
 
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.db.models import AuditEntry, Obligation, RegisterImport, ReviewItem, Submission, Unit
-from reminder_service.obligations import add_adhoc, sync_obligations
-from reminder_service.register.apply import import_register
-from reminder_service.register.read import read_register
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.models import AuditEntry, Obligation, RegisterImport, ReviewItem, Submission, Unit
+from reminder_service.services.obligations import add_adhoc, sync_obligations
+from reminder_service.services.register.apply import import_register
+from reminder_service.services.register.read import read_register
 from tests.conftest import Cli
 
 NOW = datetime(2022, 3, 20, 9, 0)
@@ -152,7 +152,7 @@ def test_a_later_export_repeating_rows_adds_only_new_ones(app: App, tmp_path: Pa
 
 
 def test_a_report_recorded_by_hand_is_not_recorded_again(app: App, tmp_path: Path) -> None:
-    from reminder_service.submissions import find_obligation, record_submission
+    from reminder_service.services.submissions import find_obligation, record_submission
 
     _organisation(app)
     with app.session() as session:

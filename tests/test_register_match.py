@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from reminder_service.register.classify import Guess, classify
-from reminder_service.register.match import UnitMatcher, UnitRef
-from reminder_service.textfold import NAME_ABBREVIATIONS, expand, fold
+from reminder_service.domain.textfold import NAME_ABBREVIATIONS, expand, fold
+from reminder_service.services.register.classify import Guess, classify
+from reminder_service.services.register.match import UnitMatcher, UnitRef
 
 UNITS = [
     UnitRef(1, "XA_AN_BINH", "UBND xã An Bình"),

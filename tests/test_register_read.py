@@ -9,9 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from reminder_service.errors import UserError
-from reminder_service.register.dates import parse_moment
-from reminder_service.register.read import header_field, read_register
+from reminder_service.domain.errors import UserError
+from reminder_service.services.register.dates import parse_moment
+from reminder_service.services.register.read import header_field, read_register
 
 HEADER = ["STT", "Số đến", "Ngày đến", "Số ký hiệu", "Ngày văn bản", "Cơ quan ban hành", "Trích yếu"]
 ROWS = [

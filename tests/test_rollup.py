@@ -11,7 +11,7 @@ from collections import Counter
 from sqlalchemy import create_engine, select
 
 from reminder_service.app import App
-from reminder_service.db.models import LadderStep, OutboxMessage, Person
+from reminder_service.services.db.models import LadderStep, OutboxMessage, Person
 from tests.conftest import Cli
 
 

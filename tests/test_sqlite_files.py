@@ -40,8 +40,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     "sqlite:///file:office.sqlite3?mode=rwc&uri=true&timeout=5",
 ])
 def test_the_file_of_a_sqlite_url_is_the_one_sqlite_opens(workdir: Path, written: str) -> None:
-    from reminder_service.db.engine import make_engine
-    from reminder_service.db.urls import sqlite_file
+    from reminder_service.services.db.engine import make_engine
+    from reminder_service.services.db.urls import sqlite_file
 
     url = written.format(work=workdir)
     (workdir / "du-lieu").mkdir(exist_ok=True)  # SQLite creates the file, not its folder
@@ -60,7 +60,7 @@ def test_the_file_of_a_sqlite_url_is_the_one_sqlite_opens(workdir: Path, written
     "sqlite:///file:cchc?mode=memory&cache=shared&uri=true",
 ])
 def test_a_database_in_memory_has_no_file(written: str) -> None:
-    from reminder_service.db.urls import sqlite_file
+    from reminder_service.services.db.urls import sqlite_file
 
     assert sqlite_file(make_url(written)) is None
 

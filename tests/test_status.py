@@ -11,7 +11,7 @@ from datetime import date, datetime
 import pytest
 
 from calendars.workdays import WorkCalendar
-from reminder_service.status import ObligationFacts, Status, SubmissionFacts, status_of
+from reminder_service.domain.status import ObligationFacts, Status, SubmissionFacts, status_of
 
 WORKDAYS = WorkCalendar()
 Q1 = ObligationFacts(date(2021, 3, 13), date(2021, 3, 15))

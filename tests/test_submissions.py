@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.db.models import AuditEntry, Obligation, Submission, Unit
-from reminder_service.obligations import sync_obligations
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.models import AuditEntry, Obligation, Submission, Unit
+from reminder_service.services.obligations import sync_obligations
 from tests.conftest import Cli
 
 NOW = datetime(2021, 1, 4, 9, 0)
@@ -118,7 +118,7 @@ def test_every_written_date_form_is_accepted(db_cli: Cli, app: App) -> None:
 def test_a_plan_may_be_received_from_the_first_of_december_before() -> None:
     from datetime import date
 
-    from reminder_service.submissions import received_problem
+    from reminder_service.services.submissions import received_problem
 
     today = date(2021, 3, 20)
     assert received_problem(date(2020, 12, 1), year=2021, window_start=None, today=today) is None

@@ -7,13 +7,13 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from reminder_service.app import App
-from reminder_service.audit import Actor
 from reminder_service.channels import build_notifiers
 from reminder_service.daemon import Daemon
-from reminder_service.db.models import Obligation, OutboxMessage
-from reminder_service.demo import load_demo
-from reminder_service.readside import Filters, overdue_rows
-from reminder_service.submissions import record_submission
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.models import Obligation, OutboxMessage
+from reminder_service.services.demo import load_demo
+from reminder_service.services.readside import Filters, overdue_rows
+from reminder_service.services.submissions import record_submission
 from tests.district import HEAD, LEADER, RECEIVER, district
 
 

@@ -14,19 +14,19 @@ import pytest
 from sqlalchemy import select
 from telegram.error import NetworkError
 
+from reminder_service.adapters.telegram.notifier import TelegramNotifier
+from reminder_service.adapters.telegram.wiring import build_chat_bot
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.bot.wiring import build_chat_bot
 from reminder_service.channels import build_notifiers, telegram_bot
-from reminder_service.chat_migration import ChatMove, follow_chat_migration
 from reminder_service.config import CalendarSettings, Config, TelegramSettings
 from reminder_service.daemon import Daemon
-from reminder_service.db.chat import BotAction, BotGroup
-from reminder_service.db.models import AuditEntry, OutboxMessage, Person, Unit
-from reminder_service.notifiers.base import OutgoingMessage
-from reminder_service.notifiers.telegram import TelegramNotifier
-from reminder_service.outbox import ChannelLimits, Dispatcher, RateLimiter
 from reminder_service.secrets import TELEGRAM_TOKEN
+from reminder_service.services.audit import Actor
+from reminder_service.services.chat_migration import ChatMove, follow_chat_migration
+from reminder_service.services.db.chat import BotAction, BotGroup
+from reminder_service.services.db.models import AuditEntry, OutboxMessage, Person, Unit
+from reminder_service.services.outbox import ChannelLimits, Dispatcher, RateLimiter
+from reminder_service.services.outbox.notifier import OutgoingMessage
 from tests.botchat import running_bot
 from tests.fakes.bot_api import (
     TOKEN,

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram import Bot
 
-from reminder_service.bot.paging import MESSAGE_LIMIT
-from reminder_service.notifiers.base import OutgoingMessage, TransportError
-from reminder_service.notifiers.telegram import TelegramNotifier, escape, split_html
+from reminder_service.adapters.telegram.notifier import TelegramNotifier, escape, split_html
+from reminder_service.adapters.telegram.paging import MESSAGE_LIMIT
+from reminder_service.services.outbox.notifier import OutgoingMessage, TransportError
 from tests.fakes.bot_api import (
     TOKEN,
     Failure,

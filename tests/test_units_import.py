@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import delete, event, func, select
 
 from reminder_service.app import App
-from reminder_service.audit import Actor
-from reminder_service.db.models import AuditEntry, Obligation, Person, Unit
-from reminder_service.registry import UnitRow, apply_units, parse_units
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.models import AuditEntry, Obligation, Person, Unit
+from reminder_service.services.registry import UnitRow, apply_units, parse_units
 from tests.conftest import Cli
 
 HEADER = "code,name,kind,head_name,head_email,head_telegram,focal_name,focal_email,focal_telegram,sections"

@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from reminder_service.app import App
-from reminder_service.db.models import Submission
-from reminder_service.watch import check_folder, last_import
+from reminder_service.services.db.models import Submission
+from reminder_service.services.watch import check_folder, last_import
 from tests.conftest import Cli
 from tests.district import HEAD, district
 from tests.registers import SHEET, member, package, repack

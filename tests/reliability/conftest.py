@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert
 
-from reminder_service.db.models import OutboxMessage, table_of
+from reminder_service.services.db.models import OutboxMessage, table_of
 from tests.conftest import ROOT
 
 TIMEOUT = 60  # seconds any one wait may take before a test fails instead of hanging

@@ -33,11 +33,11 @@ from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from structlog.testing import capture_logs
 
+from reminder_service.adapters.email.notifier import EmailNotifier
 from reminder_service.app import App
 from reminder_service.config import EmailSettings
-from reminder_service.db.models import DeliveryAttempt, OutboxMessage
-from reminder_service.notifiers.email import EmailNotifier
-from reminder_service.outbox import Dispatcher
+from reminder_service.services.db.models import DeliveryAttempt, OutboxMessage
+from reminder_service.services.outbox import Dispatcher
 from tests.reliability.conftest import TIMEOUT, fill_outbox, receipts
 
 MESSAGES = 300

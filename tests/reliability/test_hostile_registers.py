@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from reminder_service.app import App
-from reminder_service.db.models import LadderStep, Obligation, Submission, Unit
-from reminder_service.watch import last_import
+from reminder_service.services.db.models import LadderStep, Obligation, Submission, Unit
+from reminder_service.services.watch import last_import
 from tests.conftest import ROOT
 from tests.peak import PEAK, peak_mib
 from tests.registers import SHEET, bomb, member, package, repack

@@ -31,10 +31,10 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from reminder_service.adapters.email.notifier import EmailNotifier
 from reminder_service.config import EmailSettings
-from reminder_service.db.models import DeliveryAttempt, OutboxMessage
-from reminder_service.notifiers.email import EmailNotifier
-from reminder_service.outbox import Dispatcher
+from reminder_service.services.db.models import DeliveryAttempt, OutboxMessage
+from reminder_service.services.outbox import Dispatcher
 from tests.conftest import ROOT
 from tests.reliability.conftest import TIMEOUT, fill_outbox
 from tests.reliability.conftest import receipts as read_receipts

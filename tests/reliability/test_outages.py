@@ -25,13 +25,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from reminder_service.adapters.email.notifier import EmailNotifier
 from reminder_service.app import App
-from reminder_service.audit import Actor
 from reminder_service.config import EmailSettings
-from reminder_service.db.models import DeliveryAttempt, OutboxMessage, Person, Unit
-from reminder_service.notifiers.email import EmailNotifier
-from reminder_service.obligations import sync_obligations
-from reminder_service.outbox import RetryPolicy
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.models import DeliveryAttempt, OutboxMessage, Person, Unit
+from reminder_service.services.obligations import sync_obligations
+from reminder_service.services.outbox import RetryPolicy
 from tests.conftest import Cli
 from tests.fakes.bot_api import Failure, FakeBotApi
 from tests.fakes.smtp import HOST, Recorder, smtp_server

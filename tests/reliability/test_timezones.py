@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from reminder_service.db.models import Base, LadderStep, Obligation, OutboxMessage, Unit
+from reminder_service.services.db.models import Base, LadderStep, Obligation, OutboxMessage, Unit
 from tests.conftest import ROOT
 
 # None: whatever the machine has (TZ unset).

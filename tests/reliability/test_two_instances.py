@@ -27,11 +27,11 @@ from sqlalchemy import func, insert, select, text
 from structlog.testing import capture_logs
 
 from reminder_service.app import App
-from reminder_service.audit import Actor
 from reminder_service.channels import build_notifiers
 from reminder_service.daemon import Daemon as Service
-from reminder_service.db.models import LadderStep, OutboxMessage, ServiceState
-from reminder_service.demo import load_demo
+from reminder_service.services.audit import Actor
+from reminder_service.services.db.models import LadderStep, OutboxMessage, ServiceState
+from reminder_service.services.demo import load_demo
 from tests.conftest import ROOT
 
 TAKEOVER_LIMIT = 30.0

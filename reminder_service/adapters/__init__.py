@@ -1,0 +1,1 @@
+"""The adapters: how people and other systems reach the service; none imports another (docs/ARCHITECTURE.md)."""

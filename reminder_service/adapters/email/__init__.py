@@ -1,0 +1,1 @@
+"""E-mail: the SMTP notifier and the MIME messages it sends."""

@@ -1,1 +1,0 @@
-"""Notifiers: one small class per channel behind one interface (``base.Notifier``)."""

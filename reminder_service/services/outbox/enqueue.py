@@ -1,0 +1,109 @@
+"""Putting messages into the outbox: the one place that writes outbox rows.
+
+Whoever decides that someone should be told something (the reconcile tick, the daily summaries, a
+"Đã gửi" claim) describes each message as an ``Envelope``; ``enqueue`` turns envelopes into rows in one
+executemany. A channel with no address on record becomes a ``skipped`` row with the channel's reason
+(the digest lists these, so the office can fill the gap), every message gets a dedupe key that makes a
+second writer's copy fail rather than send twice, and buttons go only where Telegram can show them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from reminder_service.domain.buttons import Buttons
+from reminder_service.domain.escalation.decide import NO_ADDRESS
+from reminder_service.domain.messages.render import Rendered
+from reminder_service.services.db.engine import bulk_writes
+from reminder_service.services.db.models import OutboxMessage, table_of
+from reminder_service.services.outbox.store import buttons_json
+
+# A skipped row says why; it carries no text, since nobody will read it.
+_NOTHING = Rendered("", "", "")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One message to one person on one channel.
+
+    ``key`` is unique for what the message is about (a rung, a day's digest, a claim) and whom it goes
+    to on which channel. ``text`` may be None exactly when there is no ``address``: the row is then
+    recorded as skipped. ``due`` is when the dispatcher may send it (a claim made at night waits for
+    the send window)."""
+
+    key: str
+    stage: str
+    person_id: int | None
+    channel: str
+    address: str | None
+    text: Rendered | None
+    due: datetime
+    obligation_id: int | None = None
+    buttons: Buttons = ()
+
+    @property
+    def skip_reason(self) -> str | None:
+        return None if self.address else NO_ADDRESS.get(self.channel, f"không có địa chỉ {self.channel}")
+
+
+def _row(envelope: Envelope, stamp: datetime) -> dict[str, Any]:
+    skipped = envelope.skip_reason
+    if skipped is None and envelope.text is None:
+        raise ValueError(f"outbox message {envelope.key} has an address but no text")
+    text = envelope.text if skipped is None and envelope.text is not None else _NOTHING
+    buttons = buttons_json(envelope.buttons) if skipped is None and envelope.channel == "telegram" else ""
+    return {
+        "dedupe_key": envelope.key, "obligation_id": envelope.obligation_id, "stage": envelope.stage,
+        "person_id": envelope.person_id, "channel": envelope.channel, "address": envelope.address or "",
+        "subject": text.subject, "body_text": text.text, "body_html": text.html, "buttons": buttons,
+        "state": "skipped" if skipped else "pending", "attempts": 0, "next_attempt_at": envelope.due,
+        "last_error": skipped, "created_at": stamp,
+    }
+
+
+@dataclass(frozen=True)
+class Written:
+    pending: int  # to be sent
+    skipped: int  # recorded with the reason they cannot be sent
+
+    @property
+    def rows(self) -> int:
+        return self.pending + self.skipped
+
+
+NONE_WRITTEN = Written(0, 0)
+
+
+def enqueue(session: Session, envelopes: Sequence[Envelope], *, stamp: datetime) -> Written:
+    """Write the envelopes as outbox rows (``stamp``: Vietnamese wall time of the writing). A key already
+    in the outbox raises IntegrityError: the caller's transaction decided something another writer
+    decided first (see ``enqueue_new`` for the forgiving kind)."""
+    if not envelopes:
+        return NONE_WRITTEN
+    rows = [_row(e, stamp) for e in envelopes]
+    with bulk_writes(session):
+        session.execute(insert(table_of(OutboxMessage)), rows)
+    pending = sum(1 for row in rows if row["state"] == "pending")
+    return Written(pending, len(rows) - pending)
+
+
+def enqueue_new(session: Session, envelopes: Sequence[Envelope], *, stamp: datetime) -> Written:
+    """``enqueue`` for the envelopes whose key is not in the outbox yet: summaries are decided again by
+    every tick and every instance, and only the first copy counts."""
+    keys = [e.key for e in envelopes]
+    taken = set(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys))))
+    fresh = [e for e in envelopes if e.key not in taken]
+    if not fresh:
+        return NONE_WRITTEN
+    try:
+        with session.begin_nested():
+            return enqueue(session, fresh, stamp=stamp)
+    except IntegrityError:  # another instance wrote them between the look and the write
+        return NONE_WRITTEN
