@@ -430,11 +430,12 @@ def test_linking_adds_telegram_to_the_persons_channels(people: App) -> None:
     """Someone added by hand with e-mail only, once linked, is reached on Telegram too (e-mail stays first)."""
     with people.session() as session:
         target = session.scalars(select(Person).where(Person.name == "Nguyễn Văn An")).one()
-        target.channels = "email"
+        target.channels = ("email",)
     code = invite(people, "Nguyễn Văn An")
     assert use(people, "777", code, NOW + timedelta(hours=1))[0] == "linked"
     with people.session() as session:
-        assert session.scalars(select(Person.channels).where(Person.name == "Nguyễn Văn An")).one() == "email,telegram"
+        channels = session.scalars(select(Person.channels).where(Person.name == "Nguyễn Văn An")).one()
+    assert channels == ("email", "telegram")
 
 
 # --- at once ----------------------------------------------------------------------------------------

@@ -36,8 +36,8 @@ def test_add_receiver_and_leadership(app: App, db_cli: Cli) -> None:
     assert result.code == 0, result.err
     hanh, duc = stored(app)
     assert (hanh.name, hanh.role, hanh.email, hanh.telegram_chat_id, hanh.channels, hanh.source, hanh.unit_id) == (
-        "Nguyễn Thị Hạnh", "receiver", "hanh.nt@phuloc.gov.vn", None, "email", "manual", None)
-    assert (duc.role, duc.telegram_chat_id, duc.channels) == ("leadership", "-1001234567", "email,telegram")
+        "Nguyễn Thị Hạnh", "receiver", "hanh.nt@phuloc.gov.vn", None, ("email",), "manual", None)
+    assert (duc.role, duc.telegram_chat_id, duc.channels) == ("leadership", "-1001234567", ("email", "telegram"))
     with app.session() as session:
         assert session.scalars(select(Office.name)).all() == ["Phòng Nội vụ"]
         entries = session.execute(select(AuditEntry.action, AuditEntry.subject, AuditEntry.channel)).all()
@@ -48,7 +48,7 @@ def test_add_receiver_and_leadership(app: App, db_cli: Cli) -> None:
 def test_default_channels_follow_the_addresses_given(app: App, db_cli: Cli) -> None:
     assert db_cli("people", "add", "--name", "Trần Văn Hùng", "--role", "leadership", "--email", "hung@huyen.gov.vn",
                   "--telegram", "987654321").code == 0
-    assert stored(app)[0].channels == "telegram,email"
+    assert stored(app)[0].channels == ("telegram", "email")
 
 
 @pytest.mark.parametrize("role", ["unit_head", "focal"])

@@ -19,7 +19,7 @@ from calendars.workdays import WorkCalendar
 from reminder_service.domain.buttons import claim_decision_buttons
 from reminder_service.domain.clock import wall
 from reminder_service.domain.escalation.decide import in_send_window
-from reminder_service.domain.escalation.policy import CHANNEL_NAMES, Policy
+from reminder_service.domain.escalation.policy import Policy
 from reminder_service.domain.messages.render import render_claim
 from reminder_service.services.db.chat import SubmissionClaim
 from reminder_service.services.db.models import Obligation, Person
@@ -83,7 +83,7 @@ def _envelopes(people: Sequence[Person], facts: ClaimNotice, kind: str, key: str
     envelopes = []
     for person in people:
         addressed = replace(facts, recipient_name=person.name, recipient_role=person.role)
-        for channel in (c for c in person.channels.split(",") if c in CHANNEL_NAMES):
+        for channel in person.channels:
             address = person.email if channel == "email" else person.telegram_chat_id
             envelopes.append(Envelope(
                 f"{key}:{claim.id}:p{person.id}:{channel}", stage, person.id, channel, address,

@@ -70,7 +70,7 @@ def _staff(session: Session) -> int:
         session.add(Office(name=OFFICE))
     for name, role, email in STAFF:
         if session.scalar(select(Person.id).where(Person.name == name, Person.role == role)) is None:
-            session.add(Person(name=name, role=role, email=email, channels="email", source="manual"))
+            session.add(Person(name=name, role=role, email=email, channels=("email",), source="manual"))
             added += 1
     return added
 

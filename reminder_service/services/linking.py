@@ -196,9 +196,8 @@ def _check(session: Session, chat_id: str, typed: str, stamp: datetime) -> LinkR
     taken = _take_chat(session, chat_id, person, actor, stamp)
     previous = person.telegram_chat_id
     person.telegram_chat_id = chat_id
-    channels = [c.strip() for c in (person.channels or "").split(",") if c.strip()]
-    if "telegram" not in channels:  # someone who links a chat wants to be reached there
-        person.channels = ",".join([*channels, "telegram"])
+    if "telegram" not in person.channels:  # someone who links a chat wants to be reached there
+        person.channels = (*person.channels, "telegram")
     audit.record(session, actor, stamp, "telegram_linked", person.name, person_id=person.id, invite_id=invite.id,
                  chat_id=chat_id, previous_chat_id=previous)
     log.info("chat_linked", person_id=person.id, invite_id=invite.id, chat_id=chat_id)

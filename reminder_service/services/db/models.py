@@ -6,10 +6,13 @@ timestamp is unambiguous); dates are Vietnamese civil dates.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from itertools import permutations
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -20,9 +23,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from reminder_service.domain.escalation.policy import CHANNEL_NAMES
 
 # Stable constraint names, so migrations can alter them on SQLite and PostgreSQL alike.
 NAMING = {
@@ -34,7 +41,29 @@ NAMING = {
 }
 
 ROLES = ("receiver", "leadership", "unit_head", "focal")
-CHANNELS = ("telegram", "email")
+CHANNELS = CHANNEL_NAMES
+# Every value the people.channels column may hold: one or more channels, each once, in order of preference.
+CHANNEL_ORDERS = tuple(",".join(order) for n in range(1, len(CHANNELS) + 1) for order in permutations(CHANNELS, n))
+
+
+class ChannelList(TypeDecorator[tuple[str, ...]]):
+    """A person's channels in order of preference: a tuple in Python, "telegram,email" in the database,
+    where a check constraint admits only the orders in CHANNEL_ORDERS (migration 0005)."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def process_bind_param(self, value: Sequence[str] | str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        names = tuple(value.split(",")) if isinstance(value, str) else tuple(value)
+        stored = ",".join(names)
+        if stored not in CHANNEL_ORDERS:
+            raise ValueError(f"channels {stored!r}: one or more of {', '.join(CHANNELS)}, each once")
+        return stored
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[str, ...]:
+        return tuple(value.split(",")) if value else ()
 
 
 class Base(DeclarativeBase):
@@ -69,14 +98,16 @@ class Unit(Base):
 
 class Person(Base):
     __tablename__ = "people"
+    __table_args__ = (
+        CheckConstraint(f"channels IN ({', '.join(repr(order) for order in CHANNEL_ORDERS)})", name="channels_known"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True, index=True)
     email: Mapped[str | None] = mapped_column(String(255), nullable=True)
     telegram_chat_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    # Preferred channels, ","-separated, in order of preference.
-    channels: Mapped[str] = mapped_column(String(64), default="telegram,email")
+    channels: Mapped[tuple[str, ...]] = mapped_column(ChannelList, default=CHANNELS)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # "import" rows are owned by `units import` (a unit's head and focal officer); "manual" by `people add`.
     source: Mapped[str] = mapped_column(String(20), default="manual")

@@ -223,7 +223,7 @@ def apply_units(session: Session, rows: Sequence[UnitRow], actor: Actor, now: da
     if unit_updates:
         session.execute(update(Unit), unit_updates)
     if person_inserts:
-        session.execute(insert(table_of(Person)), [{"channels": ",".join(CHANNELS), **p} for p in person_inserts])
+        session.execute(insert(table_of(Person)), [{"channels": CHANNELS, **p} for p in person_inserts])
     if person_updates:
         session.execute(update(Person), person_updates)
     audit.record_many(session, log)

@@ -90,7 +90,7 @@ def add_person(session: Session, *, name: str, role: str, email: str | None, tel
     if session.scalar(select(func.count()).select_from(Office)) == 0:
         session.add(Office(name=office_name))
     person = Person(name=name, role=role, unit_id=None, email=email, telegram_chat_id=telegram,
-                    channels=",".join(channels), active=True, source="manual")
+                    channels=tuple(channels), active=True, source="manual")
     session.add(person)
     session.flush()
     audit.record(session, actor, now, "person_added", name, id=person.id, role=role, email=email,
@@ -106,7 +106,7 @@ def office_name(session: Session, default: str) -> str:
 def _view(person: Person, unit_code: str | None) -> PersonView:
     return PersonView(id=person.id, name=person.name, role=person.role, unit=unit_code, email=person.email,
                       telegram_chat_id=person.telegram_chat_id,
-                      channels=[c for c in person.channels.split(",") if c], active=person.active,
+                      channels=list(person.channels), active=person.active,
                       source=person.source)
 
 
