@@ -10,7 +10,11 @@ from reminder_service.adapters.telegram.periods import resolve_period
 from reminder_service.app import App
 from reminder_service.domain.periods import SPELLINGS, pick
 from reminder_service.services.register.classify import classify
+from tests import test_readside
+from tests.conftest import Cli
 from tests.test_register_import import _import, _organisation, _write_csv
+
+org = test_readside.org  # the organised district the read-side tests use
 
 CCHC = {"plan", "q1", "h1", "q3", "annual"}
 ND09 = {"q1", "q2", "q3", "q4", "h1", "m9", "annual"}
@@ -49,3 +53,11 @@ def test_a_nine_month_report_in_the_register_is_recorded_as_the_cchc_third_quart
     summary = _import(app, _write_csv(tmp_path / "chin-thang.csv", rows))
     assert [(r.unit_code, r.obligation_code, r.year) for r in summary.recorded] == [("XA_AN_BINH", "q3", 2021)]
     assert not summary.review
+
+
+def test_the_cli_takes_a_report_as_people_write_it_and_refuses_in_the_same_words(org: App, db_cli: Cli) -> None:
+    by_code = db_cli("status", "--year", "2021", "--obligation", "q1", "--format", "json")
+    by_words = db_cli("status", "--year", "2021", "--obligation", "Quý I", "--format", "json")
+    assert by_code.code == by_words.code == 0 and by_words.out == by_code.out and '"q1"' in by_code.out
+    unknown = db_cli("status", "--year", "2021", "--obligation", "quý II")
+    assert unknown.code == 2 and 'không có báo cáo mã "quý ii" năm 2021; các mã hiện có: annual, h1' in unknown.err

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from reminder_service.domain.textfold import compact
+
 # Obligation kinds that are not materialised by the directive: the receiver creates them on request
 # (`obligations add`), so they are found among the unit's ad hoc obligations.
 SUPPLEMENT = "supplement"
@@ -65,6 +67,27 @@ MENTIONS: tuple[tuple[re.Pattern[str], str | None], ...] = (
     (re.compile(r"\b(?:0?9|chin) thang\b"), "m9"),
     (re.compile(r"(?<!\d )(?<!sau )(?<!chin )\bthang (?:0?[1-9]|1[0-2])\b"), "month"),
 )
+
+
+def read_period(text: str, codes: Collection[str]) -> str | None:
+    """The strict reading: the report the whole ``text`` names — one of ``codes`` by its code ("q1",
+    "adhoc2"), or by a spelling ("quý I", "9 tháng"), settled among ``codes`` by ``pick``. The code a
+    spelling names is returned even when it is not among ``codes`` (the caller says it does not exist);
+    None for words that name no report."""
+    key = compact(text)
+    if not key:
+        return None
+    for code in codes:
+        if compact(code) == key:
+            return code
+    spelled = SPELLINGS.get(key)
+    return pick(spelled, codes) if spelled is not None else None
+
+
+def unknown_report(text: str, when: str, codes: Collection[str], none_yet: str = "chưa có") -> str:
+    """Why ``text`` names no report of ``when`` ("năm 2021", "đến năm 2021"), with the codes there are."""
+    listed = ", ".join(codes) if codes else none_yet
+    return f'không có báo cáo mã "{text}" {when}; các mã hiện có: {listed}'
 
 
 def quarter(token: str) -> int:

@@ -24,6 +24,7 @@ from reminder_service.adapters.cli.base import (
     parse_received,
 )
 from reminder_service.domain import clock
+from reminder_service.domain.periods import read_period, unknown_report
 from reminder_service.services.present.status_view import headed_csv, to_json
 from reminder_service.services.present.table import render
 from reminder_service.services.readside import known_codes
@@ -88,7 +89,8 @@ def _format_options(function: Any) -> Any:
 
 @click.command(name="list", cls=ViCommand)
 @click.option("--unit", "-u", metavar="MÃ", help="Chỉ đơn vị này, ví dụ XA_AN_BINH.")
-@click.option("--obligation", "-o", metavar="MÃ", help="Chỉ báo cáo này: plan, q1, h1, q3, annual…")
+@click.option("--obligation", "-o", metavar="MÃ",
+              help='Chỉ báo cáo này: mã (plan, q1, h1, q3, annual…) hoặc tên kỳ, ví dụ "quý I".')
 @click.option("--year", "-y", type=YearType(), help="Chỉ năm báo cáo này, ví dụ 2021.")
 @click.option("--all", "with_deleted", is_flag=True, help="Kể cả các lần nộp đã xóa.")
 @_format_options
@@ -98,7 +100,7 @@ def list_cmd(ctx: click.Context, unit: str | None, obligation: str | None, year:
     """Danh sách các lần nộp đã ghi nhận, kèm số để sửa hoặc xóa."""
     app = db_app_of(ctx)
     with app.session() as session:
-        _check_filters(session, unit, obligation, year)
+        obligation = _check_filters(session, unit, obligation, year)
         lines = list_submissions(session, unit=unit, obligation=obligation, year=year, with_deleted=with_deleted)
     body = [(str(x.id), x.unit, x.title, x.received_at.strftime("%d/%m/%Y %H:%M"), x.doc_no or NONE_MARK,
              STATE_NAMES.get(x.state, x.state), SOURCES.get(x.channel, x.channel)) for x in lines]
@@ -109,15 +111,20 @@ def list_cmd(ctx: click.Context, unit: str | None, obligation: str | None, year:
              "Không có lần nộp nào khớp điều kiện.")
 
 
-def _check_filters(session: Session, unit: str | None, obligation: str | None, year: int | None) -> None:
-    """An unknown unit or report code is a typo to point out, not an empty list that looks like news."""
+def _check_filters(session: Session, unit: str | None, obligation: str | None, year: int | None) -> str | None:
+    """An unknown unit or report is a typo to point out, not an empty list that looks like news. Returns
+    the report's code, which may be named as people write it ("quý I")."""
     if unit:
         find_unit(session, unit)
-    if obligation:
-        codes = known_codes(session, year, clock.today())
-        if obligation.strip().lower() not in codes:
-            raise click.BadParameter(f'không có báo cáo mã "{obligation}"; các mã hiện có: '
-                                     f"{', '.join(codes) or 'chưa có'}", param_hint="--obligation")
+    if not obligation:
+        return None
+    today = clock.today()
+    codes = known_codes(session, year, today)
+    code = read_period(obligation, codes)
+    if code is None or code not in codes:
+        when = f"năm {year}" if year is not None else f"đến năm {today.year}"
+        raise click.BadParameter(unknown_report(obligation, when, codes), param_hint="--obligation")
+    return code
 
 
 @click.command(name="correct", cls=ViCommand)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +25,7 @@ from reminder_service.adapters.cli.base import (
 from reminder_service.app import App
 from reminder_service.domain import clock
 from reminder_service.domain.errors import UserError, os_reason
+from reminder_service.domain.periods import read_period, unknown_report
 from reminder_service.domain.status import StatusRow
 from reminder_service.services.present import status_view as view
 from reminder_service.services.readside import (
@@ -49,8 +51,9 @@ def _as_of_option(function: F) -> F:
 
 def _filter_options(function: F) -> F:
     function = _kind_option(function)
-    return click.option("--obligation", metavar="MÃ", help="Chỉ báo cáo này: plan, q1, h1, q3, annual, adhoc1…")(
-        function)
+    return click.option("--obligation", metavar="MÃ",
+                        help="Chỉ báo cáo này: mã (plan, q1, h1, q3, annual, adhoc1…) hoặc tên kỳ, "
+                             'ví dụ "quý I", "6 tháng".')(function)
 
 
 def _kind_option(function: F) -> F:
@@ -70,8 +73,9 @@ def _format_option(*choices: str) -> Callable[[F], F]:
     return decorate
 
 
-def _check_filters(session: Session, app: App, filters: Filters) -> None:
-    """Refuse a filter that names nothing, rather than print an empty table that looks like good news."""
+def _check_filters(session: Session, app: App, filters: Filters) -> Filters:
+    """Refuse a filter that names nothing, rather than print an empty table that looks like good news;
+    a report may be named by its code or as people write it ("quý I", "6 tháng")."""
     if filters.kind is not None:
         kinds = set(known_kinds(session))
         for directive in app.directive_versions():
@@ -83,15 +87,15 @@ def _check_filters(session: Session, app: App, filters: Filters) -> None:
             )
     if filters.obligation is not None:
         codes = known_codes(session, filters.year, filters.as_of)
-        if filters.obligation not in codes:
+        code = read_period(filters.obligation, codes)
+        if code is None or code not in codes:
             when = f"năm {filters.year}" if filters.year is not None else f"đến năm {filters.as_of.year}"
-            listed = ", ".join(codes) if codes else (
-                "chưa có; hãy chạy reminder-service obligations sync --year "
-                f"{filters.year or filters.as_of.year}")
-            raise click.BadParameter(
-                f'không có báo cáo mã "{filters.obligation}" {when}; các mã hiện có: {listed}',
-                param_hint="--obligation",
-            )
+            sync = f"reminder-service obligations sync --year {filters.year or filters.as_of.year}"
+            none_yet = f"chưa có; hãy chạy {sync}"
+            raise click.BadParameter(unknown_report(filters.obligation, when, codes, none_yet),
+                                     param_hint="--obligation")
+        filters = replace(filters, obligation=code)
+    return filters
 
 
 def _filters(as_of: date | None, year: int | None, obligation: str | None, kind: str | None, *,
@@ -108,7 +112,7 @@ def _filters(as_of: date | None, year: int | None, obligation: str | None, kind:
 def _load(ctx: click.Context, filters: Filters, loader: Loader) -> list[StatusRow]:
     app = db_app_of(ctx)
     with app.session() as session:
-        _check_filters(session, app, filters)
+        filters = _check_filters(session, app, filters)
         return loader(session, filters, app.workdays, app.config.status.due_soon_working_days)
 
 

@@ -14,7 +14,7 @@ from datetime import date
 
 from reminder_service.adapters.telegram.commands import CommandError, echo, usage_error
 from reminder_service.domain.datetext import DateError, read_date
-from reminder_service.domain.periods import SPELLINGS, pick
+from reminder_service.domain.periods import read_period
 from reminder_service.domain.textfold import compact, fold
 
 # Deadline order within a year, for listing what exists; other codes (ad-hoc ones) follow.
@@ -70,21 +70,9 @@ def period_names(codes: Collection[str]) -> list[str]:
     return [_SHOWN.get(code, code) for code in sorted(set(codes), key=_sort_key)]
 
 
-def _lookup(word: str, codes: Collection[str]) -> str | None:
-    """The code ``word`` names, whether or not it exists in ``codes``; None for a word we don't know."""
-    key = compact(word)
-    if not key:
-        return None
-    for code in codes:
-        if compact(code) == key:
-            return code
-    spelled = SPELLINGS.get(key)
-    return pick(spelled, codes) if spelled is not None else None
-
-
 def resolve_period(word: str, codes: Collection[str]) -> str:
     """The obligation code among ``codes`` that ``word`` names."""
-    code = _lookup(word, codes)
+    code = read_period(word, codes)
     if code is not None and code in codes:
         return code
     if not codes:
@@ -184,7 +172,7 @@ def _period_and_year(words: list[str], codes: Collection[str], today: date) -> t
             raise CommandError("Chỉ ghi một năm, ví dụ: 2021.")
         year = parse_year(word, today)
         # "quý I năm 2021": "năm" marks the year, unless it ends the period's own name ("cả năm").
-        if rest and compact(rest[-1]) == "nam" and (len(rest) == 1 or _lookup(" ".join(rest[:-1]), codes)):
+        if rest and compact(rest[-1]) == "nam" and (len(rest) == 1 or read_period(" ".join(rest[:-1]), codes)):
             rest.pop()
     return (resolve_period(" ".join(rest), codes) if rest else None), year
 
@@ -305,11 +293,11 @@ def _leading_period(words: list[str], codes: Collection[str]) -> tuple[int, str 
     words at the front that names a period; (0, None, None) when none does."""
     for size in range(min(_LONGEST_PERIOD, len(words)), 0, -1):
         text = " ".join(words[:size])
-        if _lookup(text, codes) is not None:
+        if read_period(text, codes) is not None:
             return size, text, None
         attached = _WITH_YEAR.fullmatch(words[size - 1].strip())
         if attached is not None:
             text = " ".join([*words[:size - 1], attached.group(1)])
-            if _lookup(text, codes) is not None:
+            if read_period(text, codes) is not None:
                 return size, text, attached.group(2)
     return 0, None, None
