@@ -343,12 +343,17 @@ def telegram_dispatch(label: str, app: App, rows: list[Row], *, compare: bool) -
 def quiet_service_logs() -> Iterator[None]:
     """The daemon's JSON log lines, rendered as in production (their cost is part of every send),
     but written to /dev/null rather than across the table; the loggers look sys.stderr up per call."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     with open(os.devnull, "w", encoding="utf-8") as sink, contextlib.redirect_stderr(sink):
         logs.configure(json=True, level=logging.INFO)
         try:
             yield
         finally:
             structlog.reset_defaults()
+            # The later benchmarks upgrade schemas too: Alembic's lines must not land above the table.
+            root.handlers[:] = handlers
+            root.setLevel(level)
 
 
 def measure(label: str, url: str, rows: list[Row], *, compare: bool) -> None:

@@ -137,3 +137,13 @@ def test_the_journal_files_are_as_private_as_the_database(cli: Cli, workdir: Pat
         assert (_mode(workdir / "office.sqlite3-wal"), _mode(workdir / "office.sqlite3-shm")) == (0o600, 0o600)
     finally:
         writer.close()
+
+
+def test_db_upgrade_says_whether_it_changed_anything(cli: Cli, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It runs before every start of the service (the unit's ExecStartPre): the journal should tell an
+    upgrade from a start on an unchanged schema."""
+    monkeypatch.setenv(URL_ENV, "sqlite:///var/office.sqlite3")
+    first, second = cli("db", "upgrade"), cli("db", "upgrade")
+    assert (first.code, second.code) == (0, 0)
+    assert first.out.startswith("Đã tạo hoặc nâng cấp cơ sở dữ liệu lên phiên bản mới nhất: sqlite:///var/office")
+    assert second.out.startswith("Cơ sở dữ liệu đã ở phiên bản mới nhất, không cần nâng cấp: sqlite:///var/office")

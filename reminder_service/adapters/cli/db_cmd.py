@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from reminder_service.adapters.cli.base import DayType, ViCommand, ViGroup, app_of, cli_actor
 from reminder_service.domain import clock
+from reminder_service.services.db.engine import is_current
 from reminder_service.services.db.urls import shown
 
 
@@ -21,8 +23,15 @@ def db() -> None:
 def upgrade(ctx: click.Context) -> None:
     """Tạo hoặc nâng cấp cấu trúc cơ sở dữ liệu lên phiên bản mới nhất."""
     app = app_of(ctx)
+    try:
+        current = is_current(app.engine)
+    except DBAPIError:  # unreachable: the upgrade below says so in words
+        current = False
     app.upgrade_schema()
-    click.echo(f"Cơ sở dữ liệu đã ở phiên bản mới nhất: {shown(app.config.database_url)}")
+    if current:
+        click.echo(f"Cơ sở dữ liệu đã ở phiên bản mới nhất, không cần nâng cấp: {shown(app.config.database_url)}")
+    else:
+        click.echo(f"Đã tạo hoặc nâng cấp cơ sở dữ liệu lên phiên bản mới nhất: {shown(app.config.database_url)}")
 
 
 @click.command(cls=ViCommand)
