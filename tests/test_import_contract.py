@@ -178,16 +178,6 @@ def _in(module: str, *packages: str) -> bool:
     return any(module == p or module.startswith(p + ".") for p in packages)
 
 
-def runtime_imports(path: Path, source: str) -> Iterator[Import]:
-    """``imports`` without those under ``if TYPE_CHECKING:``: a type named in an annotation is not a
-    dependency the module has when it runs (services take the App they are given, typed)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    typing_only = {node.lineno for block in ast.walk(tree) if isinstance(block, ast.If)
-                   and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
-                   for stmt in block.body for node in ast.walk(stmt) if isinstance(node, ast.Import | ast.ImportFrom)}
-    yield from (item for item in imports(path, source) if item.line not in typing_only)
-
-
 def adapter_of(module: str) -> str | None:
     """The adapter a module belongs to: reminder_service.adapters.<this>."""
     if not _in(module, ADAPTERS) or module == ADAPTERS:
@@ -201,7 +191,8 @@ def layer_breaches(paths: list[Path], names: dict[Path, str] | None = None) -> l
     found: list[Import] = []
     for path in paths:
         source = (names or {}).get(path) or module_name(path)
-        for item in runtime_imports(path, source):
+        # In the order of the source, nested imports (under an if, inside a function) among the others.
+        for item in sorted(imports(path, source), key=lambda item: (item.line, item.target)):
             target = item.target
             if _in(source, DOMAIN):
                 wrong = _in(target, "sqlalchemy") or (_in(target, "reminder_service") and not _in(target, DOMAIN))
@@ -223,8 +214,9 @@ def test_each_layer_imports_only_those_below_it_and_adapters_are_leaves() -> Non
 
 def test_the_layer_rules_name_wrong_imports(tmp_path: Path) -> None:
     """A domain module reading the database (as messages/summary once took its row type from the read
-    side), a service reaching into the bot (as reconcile once imported the bot's claim rules), the chat
-    bot using the CLI: each is named. A type imported for annotations only is not."""
+    side), a service reaching into the bot (as reconcile once imported the bot's claim rules) or naming
+    the composition root even for a type (services take a Workspace), the chat bot using the CLI: each
+    is named."""
     domain, service, adapter = tmp_path / "domain.py", tmp_path / "service.py", tmp_path / "adapter.py"
     domain.write_text("from reminder_service.domain.status import StatusRow\n"
                       "from sqlalchemy import select\n"
@@ -244,6 +236,8 @@ def test_the_layer_rules_name_wrong_imports(tmp_path: Path) -> None:
         f"{DOMAIN}.zz_probe:2 imports sqlalchemy.select",
         f"{DOMAIN}.zz_probe:3 imports {SERVICES}.readside",
         f"{DOMAIN}.zz_probe:3 imports {SERVICES}.readside.status_rows",
+        f"{SERVICES}.zz_probe:4 imports reminder_service.app",
+        f"{SERVICES}.zz_probe:4 imports reminder_service.app.App",
         f"{SERVICES}.zz_probe:5 imports {ADAPTERS}.telegram.paging",
         f"{SERVICES}.zz_probe:5 imports {ADAPTERS}.telegram.paging.paginate",
         f"{ADAPTERS}.telegram.zz_probe:3 imports {ADAPTERS}.cli.base",

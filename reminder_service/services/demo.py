@@ -13,7 +13,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,9 +22,7 @@ from reminder_service.services.audit import Actor
 from reminder_service.services.db.models import Obligation, Office, Person, Unit
 from reminder_service.services.obligations import sync_obligations
 from reminder_service.services.submissions import mark_incomplete, record_submission, waive
-
-if TYPE_CHECKING:
-    from reminder_service.app import App
+from reminder_service.services.workspace import Workspace
 
 UNITS_FILE = Path(__file__).resolve().parent / "demo_data" / "units.csv"
 OFFICE = "Phòng Nội vụ huyện Sông Lam"
@@ -110,7 +107,7 @@ def _special_cases(session: Session, year: int, today: date, actor: Actor, now: 
             mark_incomplete(session, obligation, text, actor, now)
 
 
-def load_demo(app: App, actor: Actor, now: datetime) -> str:
+def load_demo(app: Workspace, actor: Actor, now: datetime) -> str:
     """Load (or top up) the demo district; returns a one-paragraph Vietnamese summary."""
     from reminder_service.services.registry import import_units_file
 

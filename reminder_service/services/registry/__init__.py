@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reminder_service.services.audit import Actor
 from reminder_service.services.registry.apply import ImportResult, apply_units
@@ -22,9 +21,7 @@ from reminder_service.services.registry.people import (
 )
 from reminder_service.services.registry.source import Problem, UnitsFileError
 from reminder_service.services.registry.validate import Contact, UnitRow, load_units, parse_units
-
-if TYPE_CHECKING:
-    from reminder_service.app import App
+from reminder_service.services.workspace import Workspace
 
 __all__ = [
     "MANUAL_ROLES",
@@ -52,7 +49,7 @@ __all__ = [
 ]
 
 
-def import_units_file(app: App, path: Path, actor: Actor, now: datetime) -> int:
+def import_units_file(app: Workspace, path: Path, actor: Actor, now: datetime) -> int:
     """Validate and apply a units file in one transaction (the demo loader's entry point).
 
     Returns how many units were new; the CLI uses ``load_units`` and ``apply_units`` for the full tally.
