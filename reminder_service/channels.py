@@ -6,7 +6,8 @@ So `make run` works with no credentials: every message the service would send is
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
 from reminder_service.adapters.console import ConsoleNotifier, JsonlNotifier
@@ -18,6 +19,10 @@ from reminder_service.services.outbox.notifier import Notifier, OutgoingMessage
 
 if TYPE_CHECKING:
     from telegram.ext import ExtBot
+
+    from reminder_service.adapters.telegram.service import ChatBot
+    from reminder_service.app import App
+    from reminder_service.services.outbox.ratelimit import RateLimiter
 
 
 class FanOut(Notifier):
@@ -53,6 +58,17 @@ def telegram_bot(notifiers: Mapping[str, Notifier]) -> ExtBot[None] | None:
     notifier = notifiers.get("telegram")
     bot = notifier.bot if isinstance(notifier, TelegramNotifier) else None
     return bot if isinstance(bot, SharedBot) else None
+
+
+def chat_bot(app: App, now: Callable[[], datetime], limiter: RateLimiter,
+             notifiers: Mapping[str, Notifier]) -> ChatBot | None:
+    """The chat bot when the configuration asks for one, sharing the notifier's Bot object.
+    python-telegram-bot's Application and the chat commands load only for a daemon that answers chats."""
+    if not (app.config.telegram.enabled and app.config.telegram.chat_bot):
+        return None
+    from reminder_service.adapters.telegram.wiring import build_chat_bot
+
+    return build_chat_bot(app, now, limiter, bot=telegram_bot(notifiers))
 
 
 def build_notifiers(config: Config, environ: Mapping[str, str] | None = None,

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from reminder_service.adapters.telegram.access import PERMITTED, UNIT_ROLES
+from reminder_service.adapters.telegram.access import PERMITTED
 from reminder_service.adapters.telegram.answers import (
     Answer,
     Scope,
@@ -40,6 +40,7 @@ from reminder_service.adapters.telegram.answers import (
 from reminder_service.adapters.telegram.answers_calendar import calendar_answer, help_answer
 from reminder_service.adapters.telegram.commands import BY_KEY
 from reminder_service.app import App
+from reminder_service.domain.escalation.policy import UNIT_ROLES
 from reminder_service.domain.messages.render import telegram_plain
 from reminder_service.services.audit import Actor
 from reminder_service.services.db.models import Person, Unit

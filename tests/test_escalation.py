@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from calendars.workdays import WorkCalendar
-from reminder_service.domain.escalation.decide import Case, Recipient, decide
+from reminder_service.domain.escalation.decide import Case, Recipient, decide, next_send_time
 from reminder_service.domain.escalation.ladder import first_date, rungs
 from reminder_service.domain.escalation.pause import is_paused, pause_until
 from reminder_service.domain.escalation.policy import Policy
@@ -231,3 +231,15 @@ def test_the_incomplete_ladder_pauses_too() -> None:
     mark = (501, date(2021, 3, 17))
     assert decide([case("incomplete", mark)], BY_UNIT, EVERYONE, POLICY, frozenset(), at(date(2021, 3, 17), 14),
                   WORKDAYS, paused={11}).decisions == ()
+
+
+@pytest.mark.parametrize(("now", "opens"), [
+    (datetime(2021, 3, 15, 10, 0), datetime(2021, 3, 15, 10, 0)),  # Monday, office hours: now
+    (datetime(2021, 3, 15, 6, 30), datetime(2021, 3, 15, 8, 0)),  # before the window: today
+    (datetime(2021, 3, 15, 17, 30), datetime(2021, 3, 16, 8, 0)),  # after it: the next working day
+    (datetime(2021, 3, 19, 20, 0), datetime(2021, 3, 22, 8, 0)),  # Friday night: Monday
+    (datetime(2021, 2, 10, 9, 0), datetime(2021, 2, 17, 8, 0)),  # Tết 2021 (10–16/02): after it
+])
+def test_the_send_window_opens_next_on_a_working_morning(now: datetime, opens: datetime) -> None:
+    """Claims made at night wait for it, and `run` names it at start-up."""
+    assert next_send_time(now, POLICY, WORKDAYS) == opens

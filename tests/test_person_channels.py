@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from reminder_service.app import App
+from reminder_service.domain.errors import UserError
 from reminder_service.services.db.engine import _alembic_config, upgrade
 from reminder_service.services.db.models import Person
 
@@ -55,3 +56,20 @@ def test_code_cannot_store_a_channel_the_service_does_not_know(app: App) -> None
     with pytest.raises(StatementError, match="channels 'sms'"), app.session() as session:
         session.add(Person(name="Hà", role="receiver", channels=("sms",), source="manual"))
         session.flush()
+
+
+def test_rows_pointing_at_nothing_after_an_upgrade_are_reported_in_words(app: App) -> None:
+    """SQLite checks foreign keys only when told to; an upgrade that finds a broken reference says so."""
+    if app.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL never lets such a row in")
+    command.downgrade(_alembic_config(app.engine), "0004")
+    with app.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.execute(text("INSERT INTO outbox (dedupe_key, stage, person_id, channel, address, subject,"
+                                " body_text, body_html, buttons, state, attempts, next_attempt_at, created_at)"
+                                " VALUES ('k', 'digest', 999, 'email', '', '', '', '', '', 'sent', 1, :at, :at)"),
+                           {"at": datetime(2021, 3, 8, 9, 0)})
+        connection.commit()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    with pytest.raises(UserError, match="1 dòng trong bảng outbox trỏ tới dữ liệu không còn"):
+        upgrade(app.engine)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from reminder_service.domain.escalation.policy import UNIT_ROLES
+
 # Inline buttons under a Telegram message: rows of (label, callback data). Other channels ignore them.
 Buttons = tuple[tuple[tuple[str, str], ...], ...]
 
@@ -29,9 +31,6 @@ CLAIM_LABEL = "Đã gửi"
 DETAIL_LABEL = "Chi tiết"
 CONFIRM_LABEL = "Xác nhận đã nhận"
 REJECT_LABEL = "Chưa nhận được"
-
-# The unit's own people may say the report was sent; copies to the office only get the details.
-UNIT_ROLES = frozenset({"unit_head", "focal"})
 
 
 def encode(prefix: str, ident: int) -> str:
@@ -61,6 +60,7 @@ def reminder_buttons(obligation_id: int, role: str) -> Buttons:
     """The buttons under a Telegram reminder: "Đã gửi" and "Chi tiết" on one row for the unit head and
     the focal officer; only "Chi tiết" for the copies to the receiver and leadership."""
     detail = (DETAIL_LABEL, encode(DETAIL, obligation_id))
+    # The unit's own people may say the report was sent; copies to the office only get the details.
     if role in UNIT_ROLES:
         return (((CLAIM_LABEL, encode(CLAIM, obligation_id)), detail),)
     return ((detail,),)

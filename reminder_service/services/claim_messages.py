@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from calendars.workdays import WorkCalendar
 from reminder_service.domain.buttons import claim_decision_buttons
 from reminder_service.domain.clock import wall
-from reminder_service.domain.escalation.decide import in_send_window
+from reminder_service.domain.escalation.decide import next_send_time
 from reminder_service.domain.escalation.policy import Policy
 from reminder_service.domain.messages.render import render_claim
 from reminder_service.services.db.chat import SubmissionClaim
@@ -53,17 +53,6 @@ class ClaimNotice:
     issuer: str = ""
 
 
-def next_send_time(now: datetime, policy: Policy, workdays: WorkCalendar) -> datetime:
-    """``now`` inside the send window; otherwise when the window next opens (Vietnamese wall time)."""
-    local = wall(now)
-    if in_send_window(local, policy, workdays):
-        return local
-    day = local.date()
-    if not (workdays.is_working_day(day) and local.time() < policy.send_from):
-        day = workdays.next_working_day(day)
-    return datetime.combine(day, policy.send_from)
-
-
 def notice(claim: SubmissionClaim, obligation: Obligation, claimant: Person | None, office_name: str,
            workdays: WorkCalendar) -> ClaimNotice:
     """The facts of one claim, addressed to nobody yet (``recipient_*`` set per person)."""
@@ -84,7 +73,7 @@ def _envelopes(people: Sequence[Person], facts: ClaimNotice, kind: str, key: str
     for person in people:
         addressed = replace(facts, recipient_name=person.name, recipient_role=person.role)
         for channel in person.channels:
-            address = person.email if channel == "email" else person.telegram_chat_id
+            address = person.address(channel)
             envelopes.append(Envelope(
                 f"{key}:{claim.id}:p{person.id}:{channel}", stage, person.id, channel, address,
                 render_claim(kind, channel, addressed) if address else None, due=due,

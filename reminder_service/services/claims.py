@@ -21,10 +21,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from calendars.workdays import WorkCalendar
-from reminder_service.domain.buttons import UNIT_ROLES
 from reminder_service.domain.clock import wall
 from reminder_service.domain.escalation.pause import pause_until as pause_end
-from reminder_service.domain.escalation.policy import Policy
+from reminder_service.domain.escalation.policy import UNIT_ROLES, Policy
 from reminder_service.domain.messages.render import render_claim_reply
 from reminder_service.domain.status import ObligationFacts, SubmissionFacts, status_of
 from reminder_service.services import audit

@@ -104,8 +104,7 @@ def load_recipients(session: Session, *, office_only: bool = False
     if office_only:
         query = query.where(Person.unit_id.is_(None))
     for person_id, name, role, unit_id, email, telegram, channels in session.execute(query):
-        recipient = Recipient(person_id, name, role, unit_id, email, telegram,
-                              channels)
+        recipient = Recipient(person_id, name, role, unit_id, email, telegram, channels)
         if unit_id is None:
             everyone.append(recipient)
         else:

@@ -23,11 +23,10 @@ from reminder_service.adapters.cli.base import (
     db_app_of,
     parse_received,
 )
+from reminder_service.adapters.cli.lookup import find_report
 from reminder_service.domain import clock
-from reminder_service.domain.periods import read_period, unknown_report
 from reminder_service.services.present.status_view import headed_csv, to_json
 from reminder_service.services.present.table import render
-from reminder_service.services.readside import known_codes
 from reminder_service.services.submissions import (
     STATE_NAMES,
     SubmissionLine,
@@ -116,15 +115,7 @@ def _check_filters(session: Session, unit: str | None, obligation: str | None, y
     the report's code, which may be named as people write it ("quý I")."""
     if unit:
         find_unit(session, unit)
-    if not obligation:
-        return None
-    today = clock.today()
-    codes = known_codes(session, year, today)
-    code = read_period(obligation, codes)
-    if code is None or code not in codes:
-        when = f"năm {year}" if year is not None else f"đến năm {today.year}"
-        raise click.BadParameter(unknown_report(obligation, when, codes), param_hint="--obligation")
-    return code
+    return find_report(session, obligation, year, clock.today()) if obligation else None
 
 
 @click.command(name="correct", cls=ViCommand)

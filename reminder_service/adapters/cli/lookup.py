@@ -1,13 +1,17 @@
-"""Finding a person from what an operator typed: shared by the commands that name one."""
+"""Finding a person or a report from what an operator typed: shared by the commands that name one."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reminder_service.domain.periods import read_period, unknown_report
 from reminder_service.domain.textfold import fold
 from reminder_service.services.db.models import Person
+from reminder_service.services.readside import known_codes
 from reminder_service.services.registry import ROLE_LABELS
 
 
@@ -44,3 +48,16 @@ def find_person(session: Session, key: str, ctx: click.Context) -> Person:
         raise click.UsageError(f'có {len(candidates)} người khớp với "{key}":\n{listed}\nhãy ghi số của người '
                                f"cần chọn, ví dụ: {command} {candidates[0].id}", ctx)
     return candidates[0]
+
+
+def find_report(session: Session, text: str, year: int | None, as_of: date) -> str:
+    """The report code ``text`` names among the reports of ``year`` (every year up to ``as_of``'s when
+    None), by its code or as people write it ("quý I"); a typo is pointed out with the codes there are,
+    rather than answered with an empty list that looks like good news."""
+    codes = known_codes(session, year, as_of)
+    code = read_period(text, codes)
+    if code is None or code not in codes:
+        when = f"năm {year}" if year is not None else f"đến năm {as_of.year}"
+        none_yet = f"chưa có; hãy chạy reminder-service obligations sync --year {year or as_of.year}"
+        raise click.BadParameter(unknown_report(text, when, codes, none_yet), param_hint="--obligation")
+    return code

@@ -22,15 +22,14 @@ from reminder_service.adapters.cli.base import (
     csv_headers_option,
     db_app_of,
 )
+from reminder_service.adapters.cli.lookup import find_report
 from reminder_service.app import App
 from reminder_service.domain import clock
 from reminder_service.domain.errors import UserError, os_reason
-from reminder_service.domain.periods import read_period, unknown_report
 from reminder_service.domain.status import StatusRow
 from reminder_service.services.present import status_view as view
 from reminder_service.services.readside import (
     Filters,
-    known_codes,
     known_kinds,
     load_rows,
     overdue_rows,
@@ -86,15 +85,7 @@ def _check_filters(session: Session, app: App, filters: Filters) -> Filters:
                 param_hint="--kind",
             )
     if filters.obligation is not None:
-        codes = known_codes(session, filters.year, filters.as_of)
-        code = read_period(filters.obligation, codes)
-        if code is None or code not in codes:
-            when = f"năm {filters.year}" if filters.year is not None else f"đến năm {filters.as_of.year}"
-            sync = f"reminder-service obligations sync --year {filters.year or filters.as_of.year}"
-            none_yet = f"chưa có; hãy chạy {sync}"
-            raise click.BadParameter(unknown_report(filters.obligation, when, codes, none_yet),
-                                     param_hint="--obligation")
-        filters = replace(filters, obligation=code)
+        filters = replace(filters, obligation=find_report(session, filters.obligation, filters.year, filters.as_of))
     return filters
 
 

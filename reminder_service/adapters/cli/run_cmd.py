@@ -10,9 +10,7 @@ that serialises writers and has no row locks for the outbox, so it is refused wi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 import click
 
@@ -21,30 +19,22 @@ from calendars.workdays import WorkCalendar
 from reminder_service import logs
 from reminder_service.adapters.cli.base import DayType, ViCommand, db_app_of, parse_received
 from reminder_service.app import App
-from reminder_service.channels import build_notifiers, channel_words, telegram_bot
+from reminder_service.channels import build_notifiers, channel_words, chat_bot
 from reminder_service.daemon import Daemon
 from reminder_service.domain import clock
-from reminder_service.domain.escalation.decide import in_send_window
+from reminder_service.domain.escalation.decide import next_send_time
 from reminder_service.domain.escalation.policy import Policy
 from reminder_service.leader import Elector, claim
 from reminder_service.services.db.urls import secrets
 from reminder_service.services.outbox.dispatch import DispatchReport
-from reminder_service.services.outbox.notifier import Notifier
-from reminder_service.services.outbox.ratelimit import RateLimiter
 from reminder_service.services.reconcile import TickReport
-
-if TYPE_CHECKING:
-    from reminder_service.adapters.telegram.service import ChatBot
 
 
 def _next_window(now: datetime, policy: Policy, workdays: WorkCalendar) -> str:
-    local = clock.wall(now)
-    if in_send_window(local, policy, workdays):
+    opens = next_send_time(now, policy, workdays)
+    if opens == clock.wall(now):
         return "đang trong giờ gửi"
-    day = local.date()
-    if not workdays.is_working_day(day) or local.time() >= policy.send_from:
-        day = workdays.next_working_day(day)
-    return f"giờ gửi tiếp theo: {policy.send_from:%H:%M} {weekday_dmy(day)}"
+    return f"giờ gửi tiếp theo: {opens:%H:%M} {weekday_dmy(opens.date())}"
 
 
 @click.command(cls=ViCommand)
@@ -77,22 +67,12 @@ def run(ctx: click.Context, once: bool, at: str | None, as_of: date | None) -> N
         elector.release()  # the daemon has released it already as it stopped; a second time is harmless
 
 
-def _chat_bot(app: App, now: Callable[[], datetime], limiter: RateLimiter,
-              notifiers: Mapping[str, Notifier]) -> ChatBot | None:
-    # python-telegram-bot's Application and the chat commands load only for a daemon that answers chats.
-    if not (app.config.telegram.enabled and app.config.telegram.chat_bot):
-        return None
-    from reminder_service.adapters.telegram.wiring import build_chat_bot
-
-    return build_chat_bot(app, now, limiter, bot=telegram_bot(notifiers))
-
-
 def _serve(app: App, elector: Elector, once: bool, moment: datetime | None, as_of: date | None) -> None:
     notifiers = build_notifiers(app.config)
     now = clock.shifted(as_of) if as_of is not None else (lambda: moment) if moment is not None else clock.now
 
     daemon = Daemon(app, notifiers, clock=now, elector=elector,
-                    bot=None if once else (lambda limiter: _chat_bot(app, now, limiter, notifiers)))
+                    bot=None if once else (lambda limiter: chat_bot(app, now, limiter, notifiers)))
     if once:
         async def one_pass() -> tuple[TickReport, DispatchReport]:
             try:

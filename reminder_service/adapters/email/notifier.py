@@ -133,7 +133,10 @@ class EmailNotifier(Notifier):
 
     def message_id(self, key: str) -> str:
         """Derived from the dedupe key so a retried message carries the same id and clients merge copies."""
-        return f"<{_digest(key)[:32]}@{self._domain}>"
+        return self._message_id(_digest(key))
+
+    def _message_id(self, digest: str) -> str:
+        return f"<{digest[:32]}@{self._domain}>"
 
     def _compose(self, message: OutgoingMessage) -> tuple[bytes, str]:
         try:
@@ -149,7 +152,7 @@ class EmailNotifier(Notifier):
             ("From", self._from_header),
             ("To", mailbox(message.recipient_name, recipient)),
             ("Date", format_datetime(self._clock())),
-            ("Message-ID", f"<{digest[:32]}@{self._domain}>"),
+            ("Message-ID", self._message_id(digest)),
             # RFC 3834 and Exchange's equivalent: out-of-office robots should not answer a reminder.
             ("Auto-Submitted", "auto-generated"),
             ("X-Auto-Response-Suppress", "All"),

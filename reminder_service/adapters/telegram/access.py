@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from reminder_service.adapters.telegram.answers import Scope
 from reminder_service.adapters.telegram.replies import ChatRef
+from reminder_service.domain.escalation.policy import UNIT_ROLES
 from reminder_service.services.linking import is_registered_group, person_for_chat
 
 _READ = frozenset({"overdue", "status", "upcoming", "unit", "calendar", "help", "start"})
@@ -23,8 +24,6 @@ PERMITTED: dict[str, frozenset[str]] = {
     "unit_head": _READ | {"mine"},
     "focal": _READ | {"mine"},
 }
-# Roles whose reads are limited to their own unit.
-UNIT_ROLES = frozenset({"unit_head", "focal"})
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from calendars.workdays import WorkCalendar
+from reminder_service.domain.clock import wall
 from reminder_service.domain.escalation.ladder import Rung, rungs
 from reminder_service.domain.escalation.policy import (
     CHANNEL_NAMES,
@@ -106,6 +107,17 @@ class Outcome:
 def in_send_window(now: datetime, policy: Policy, workdays: WorkCalendar) -> bool:
     """Nobody is messaged on a day off or outside office hours (``now`` in Vietnamese time)."""
     return workdays.is_working_day(now.date()) and policy.send_from <= now.time() < policy.send_until
+
+
+def next_send_time(now: datetime, policy: Policy, workdays: WorkCalendar) -> datetime:
+    """``now`` inside the send window; otherwise when the window next opens (Vietnamese wall time)."""
+    local = wall(now)
+    if in_send_window(local, policy, workdays):
+        return local
+    day = local.date()
+    if not (workdays.is_working_day(day) and local.time() < policy.send_from):
+        day = workdays.next_working_day(day)
+    return datetime.combine(day, policy.send_from)
 
 
 def leadership_reachable(people: Iterable[Recipient], channels: Iterable[str] = CHANNEL_NAMES) -> bool:

@@ -8,6 +8,8 @@ from typing import Literal
 
 Anchor = Literal["nominal", "effective", "marked"]
 ROLE_NAMES = ("unit_head", "focal", "receiver", "leadership")
+# The roles of a unit's own people (the others belong to the office): they see and answer only their unit.
+UNIT_ROLES = frozenset({"unit_head", "focal"})
 CHANNEL_NAMES = ("telegram", "email")
 
 

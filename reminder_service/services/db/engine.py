@@ -107,10 +107,10 @@ def bulk_writes(session: Session) -> Iterator[None]:
     unprepared took twice as long (5.2 s against 2.6 s, measured). Other databases are left as they are.
     """
     driver = session.connection().connection.driver_connection
-    threshold = getattr(driver, "prepare_threshold", None)
     if session.get_bind().dialect.name != "postgresql" or driver is None:
         yield
         return
+    threshold = driver.prepare_threshold
     driver.prepare_threshold = 0
     try:
         yield

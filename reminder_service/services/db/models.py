@@ -114,6 +114,9 @@ class Person(Base):
 
     unit: Mapped[Unit | None] = relationship(back_populates="people")
 
+    def address(self, channel: str) -> str | None:
+        return self.email if channel == "email" else self.telegram_chat_id
+
 
 class Obligation(Base):
     """What one unit owes for one report of one year, with its dates resolved."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from reminder_service.domain.errors import UserError
 from reminder_service.services.db.models import Base
 
 engine = context.config.attributes["engine"]
@@ -23,7 +24,11 @@ with engine.connect() as connection:
             if sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
-                    raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
+                    tables = ", ".join(sorted({str(row[0]) for row in broken}))
+                    raise UserError(
+                        f"sau khi nâng cấp, {len(broken)} dòng trong bảng {tables} trỏ tới dữ liệu không còn. "
+                        "Hãy khôi phục bản sao lưu cơ sở dữ liệu và báo cho người phát triển."
+                    )
     finally:
         if sqlite:
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")

@@ -50,15 +50,15 @@ class Envelope:
 
     @property
     def skip_reason(self) -> str | None:
-        return None if self.address else NO_ADDRESS.get(self.channel, f"không có địa chỉ {self.channel}")
+        return None if self.address else NO_ADDRESS[self.channel]
 
 
 def _row(envelope: Envelope, stamp: datetime) -> dict[str, Any]:
     skipped = envelope.skip_reason
-    if skipped is None and envelope.text is None:
+    text = _NOTHING if skipped else envelope.text
+    if text is None:
         raise ValueError(f"outbox message {envelope.key} has an address but no text")
-    text = envelope.text if skipped is None and envelope.text is not None else _NOTHING
-    buttons = buttons_json(envelope.buttons) if skipped is None and envelope.channel == "telegram" else ""
+    buttons = buttons_json(envelope.buttons) if not skipped and envelope.channel == "telegram" else ""
     return {
         "dedupe_key": envelope.key, "obligation_id": envelope.obligation_id, "stage": envelope.stage,
         "person_id": envelope.person_id, "channel": envelope.channel, "address": envelope.address or "",
