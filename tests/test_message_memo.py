@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
+from datetime import date
+from typing import Any
 
 import pytest
 
 from reminder_service.domain.messages import memo as memo_module
-from reminder_service.domain.messages.context import ReminderContext
+from reminder_service.domain.messages.context import ReminderContext, reminder_context, reminder_facts, row_facts
 from reminder_service.domain.messages.memo import ReminderMemo
 from reminder_service.domain.messages.render import CHANNELS, Rendered, render_reminder
-from tests.test_messages import STAGE_DAYS, Person, UnitRow, context
+from tests.test_messages import STAGE_DAYS, WORKDAYS, Person, Row, UnitRow, calendar, context, row
 
 UNITS = [
     UnitRow("XA_AN_BINH", "UBND xã An Bình", "commune"),
@@ -80,3 +82,107 @@ def test_a_form_that_does_not_reproduce_the_full_text_is_never_used(monkeypatch:
         ctx = context("notice", unit=unit)
         assert memo.render(ctx, "notice", "email") == shouting(ctx, "notice", "email")
     assert memo.rendered == 3
+
+
+# --- keyed on the inputs, as the tick does -------------------------------------------------------------
+
+def _inputs() -> list[tuple[Row, UnitRow, Person | None, str, str | None, str]]:
+    cases = []
+    for stage in STAGE_DAYS:
+        for unit in UNITS:
+            for person in PEOPLE:
+                role = person.role if person is not None else "unit_head"
+                missing = "Phụ lục 3B" if stage.startswith("incomplete") else None
+                cases.append((row("q1", unit.kind), unit, person, role, missing, stage))
+    return cases
+
+
+def _build(obligation: Row, unit: UnitRow, person: Person | None, role: str, missing: str | None,
+           stage: str, reminder_round: int = 1) -> ReminderContext:
+    return reminder_context(obligation, unit, person, calendar=calendar(2021), office_name="Phòng Nội vụ",
+                            today=STAGE_DAYS[stage], workdays=WORKDAYS, role=role, missing=missing,
+                            reminder_round=reminder_round)
+
+
+def test_forms_keyed_on_the_inputs_give_every_reader_the_full_text_and_build_few_contexts() -> None:
+    memo = ReminderMemo()
+    built: list[ReminderContext] = []
+    cases = _inputs()
+    after: list[int] = []
+    # Twice over: the second pass builds a context only for the names never filled in.
+    for _ in range(2):
+        for obligation, unit, person, role, missing, stage in cases:
+            def build(o: Row = obligation, u: UnitRow = unit, p: Person | None = person, r: str = role,
+                      m: str | None = missing, s: str = stage) -> ReminderContext:
+                built.append(ctx := _build(o, u, p, r, m, s))
+                return ctx
+            facts = reminder_facts(row_facts(obligation, unit), person, role=role, missing=missing,
+                                   leadership_informed=False, reminder_round=1)
+            expected = _build(obligation, unit, person, role, missing, stage)
+            for channel in CHANNELS:
+                got = memo.render_facts(facts, unit.name, unit.code, person.name if person else None, build, stage,
+                                        channel)
+                assert got == render_reminder(expected, stage, channel), (unit.name, stage, channel)
+        after.append(len(built))
+    unfillable = sum(1 for case in cases if case[1].code in ("XA_SPACES", "XA_BREAK"))
+    assert after[1] - after[0] == unfillable * len(CHANNELS)
+
+
+def _changed(value: Any) -> Any:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, date):
+        return date(value.year, value.month, value.day % 27 + 1)
+    if value is None:
+        return date(2021, 1, 4)
+    return f"{value}x"
+
+
+def test_the_facts_change_with_every_input_the_message_may_state_and_not_with_the_names() -> None:
+    obligation, unit, person = row("q1", "monitor"), UnitRow("VHTT", "Phòng Văn hóa và Thông tin", "monitor", "7.1"), \
+        Person("Nguyễn Văn An", "unit_head")
+
+    def facts(o: Row = obligation, u: UnitRow = unit, p: Person | None = person, **extra: Any) -> tuple[object, ...]:
+        given = {"role": "unit_head", "missing": None, "leadership_informed": False, "reminder_round": 1} | extra
+        return reminder_facts(row_facts(o, u), p, **given)
+
+    base = facts()
+    for field in fields(Row):
+        assert facts(o=replace(obligation, **{field.name: _changed(getattr(obligation, field.name))})) != base, field
+    assert facts(u=replace(unit, kind="commune")) != base
+    assert facts(u=replace(unit, sections="7.2")) != base
+    assert facts(p=Person(person.name, "focal")) != base
+    assert facts(p=None) != base
+    assert facts(missing="Phụ lục 3B") != base
+    assert facts(leadership_informed=True) != base
+    assert facts(reminder_round=2) != base
+    # The names are filled in afterwards: they must not split the forms.
+    assert facts(u=replace(unit, code="TCKH", name="Phòng Tài chính - Kế hoạch"), p=Person("Lê Thị Cúc", "unit_head")) \
+        == base
+
+
+class _Recorder:
+    """Stands for a row and notes which attributes the context reads from it."""
+
+    def __init__(self, kind: str, target: object, seen: set[tuple[str, str]]) -> None:
+        self._kind, self._target, self._seen = kind, target, seen
+
+    def __getattr__(self, name: str) -> Any:
+        self._seen.add((self._kind, name))
+        return getattr(self._target, name)
+
+
+def test_the_context_reads_nothing_from_its_rows_that_the_facts_or_the_names_leave_out() -> None:
+    """Otherwise two messages with equal facts could differ in more than the names the memo fills in."""
+    seen: set[tuple[str, str]] = set()
+    obligation, unit = row("q1", "monitor"), UnitRow("VHTT", "Phòng Văn hóa và Thông tin", "monitor", "7.1")
+    reminder_context(_Recorder("obligation", obligation, seen), _Recorder("unit", unit, seen),
+                     _Recorder("recipient", Person("Nguyễn Văn An", "unit_head"), seen),
+                     calendar=calendar(2021), office_name="Phòng Nội vụ", today=STAGE_DAYS["notice"],
+                     workdays=WORKDAYS)
+    covered = {("obligation", f.name) for f in fields(Row)} | {("unit", "kind"), ("unit", "sections"),
+                                                               ("recipient", "role")}
+    names = {("unit", "code"), ("unit", "name"), ("recipient", "name")}
+    assert seen <= covered | names, seen - covered - names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from datetime import datetime
 
 import pytest
@@ -10,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from reminder_service.app import App
 from reminder_service.domain.messages.render import Rendered
-from reminder_service.services.db.models import OutboxMessage
+from reminder_service.services.db.engine import insert_many
+from reminder_service.services.db.models import OutboxMessage, table_of
 from reminder_service.services.outbox.enqueue import Envelope, enqueue, enqueue_new
 
 STAMP = datetime(2021, 3, 8, 9, 0)
@@ -72,3 +74,20 @@ def test_postgresql_prepares_the_bulk_insert_only_for_its_duration(app: App) -> 
         enqueue(session, _envelopes("k"), stamp=STAMP)
         driver = session.connection().connection.driver_connection
         assert getattr(driver, "prepare_threshold", None) is None
+
+
+def test_the_bulk_insert_keeps_times_and_text_as_written_and_refuses_rows_missing_a_defaulted_column(app: App) -> None:
+    """insert_many hands the driver its own SQL: what the ORM reads back must be what was written."""
+    later = datetime(2021, 3, 8, 13, 30, 15, 250)
+    text = Rendered("Tiêu đề {0} %s", "Nội dung\n\"trích\" 'dẫn'", "<b>A&amp;B</b>")
+    with app.session() as session:
+        enqueue(session, [Envelope("a", "notice", None, "email", "a@b.vn", text, due=later),
+                          Envelope("b", "notice", None, "email", "c@d.vn", TEXT, due=STAMP)], stamp=STAMP)
+    with app.session() as session:
+        got = session.execute(select(OutboxMessage.next_attempt_at, OutboxMessage.created_at, OutboxMessage.subject,
+                                     OutboxMessage.body_text, OutboxMessage.body_html)
+                              .order_by(OutboxMessage.id)).all()
+    assert [tuple(r) for r in got] == [(later, STAMP, *astuple(text)), (STAMP, STAMP, *astuple(TEXT))]
+    with pytest.raises(ValueError, match="attempts"), app.session() as session:
+        insert_many(session, table_of(OutboxMessage), [{"dedupe_key": "c", "stage": "notice", "channel": "email",
+                                                        "next_attempt_at": STAMP, "created_at": STAMP}])

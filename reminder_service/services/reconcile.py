@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import ColumnElement, insert, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from reminder_service.domain.escalation.policy import Policy
 from reminder_service.domain.messages.render import Rendered
 from reminder_service.domain.status import ObligationFacts, SubmissionFacts, status_of
 from reminder_service.services.claims import paused_obligations
-from reminder_service.services.db.engine import bulk_writes
+from reminder_service.services.db.engine import insert_many
 from reminder_service.services.db.models import LadderStep, Obligation, Person, Submission, Unit, table_of
 from reminder_service.services.outbox.enqueue import Envelope, enqueue
 from reminder_service.services.readside import settled
@@ -155,8 +155,8 @@ def _rows(decisions: Sequence[Decision], render: Render, stamp: datetime) -> tup
 
 def _write(session: Session, steps: list[dict[str, Any]], envelopes: list[Envelope], stamp: datetime) -> None:
     """Rungs and their messages in one savepoint: a rung another decider wrote first takes its messages with it."""
-    with session.begin_nested(), bulk_writes(session):
-        session.execute(insert(table_of(LadderStep)), steps)
+    with session.begin_nested():
+        insert_many(session, table_of(LadderStep), steps)
         enqueue(session, envelopes, stamp=stamp)
 
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from calendars.model import YearCalendar
 from calendars.workdays import WorkCalendar
-from reminder_service.domain.escalation.decide import Decision, Delivery, Recipient
-from reminder_service.domain.messages.context import ReminderContext, reminder_context
+from reminder_service.domain.escalation.decide import Decision, Delivery
+from reminder_service.domain.messages.context import ReminderContext, reminder_context, reminder_facts, row_facts
 from reminder_service.domain.messages.memo import ReminderMemo
 from reminder_service.domain.messages.render import Rendered
 from reminder_service.services.db.models import LadderStep, Obligation, Submission, Unit, table_of
@@ -63,27 +63,28 @@ class TemplateRenderer:
                 sent_before[(oid, series, stage)] = int(count)
 
         memo = ReminderMemo()
-
-        # A person reached on two channels reads the same facts: one context for both.
-        contexts: dict[tuple[int, str, str, int, int], ReminderContext] = {}
-
-        def context_of(decision: Decision, recipient: Recipient) -> ReminderContext:
-            key = (decision.obligation_id, decision.series, decision.rung.stage, decision.rung.occurrence,
-                   recipient.person_id)
-            context = contexts.get(key)
-            if context is None:
-                obligation, unit = rows[decision.obligation_id]
-                context = contexts[key] = reminder_context(
-                    obligation, unit, recipient, calendar=self.calendar_of(obligation.year),
-                    office_name=self.office_name, today=self.today, workdays=self.workdays, role=recipient.role,
-                    missing=missing.get(decision.obligation_id), leadership_informed=decision.leadership_informed,
-                    reminder_round=sent_before.get((decision.obligation_id, decision.series, decision.rung.stage),
-                                                   0) + 1,
-                )
-            return context
+        # The obligation's and unit's facts, once for the four or so messages of each obligation.
+        facts_of: dict[int, tuple[object, ...]] = {}
 
         def render(decision: Decision, delivery: Delivery) -> Rendered:
-            return memo.render(context_of(decision, delivery.recipient), decision.stage.template_name,
-                               delivery.channel)
+            oid, recipient = decision.obligation_id, delivery.recipient
+            obligation, unit = rows[oid]
+            facts = facts_of.get(oid)
+            if facts is None:
+                facts = facts_of[oid] = row_facts(obligation, unit)
+            reminder_round = sent_before.get((oid, decision.series, decision.rung.stage), 0) + 1
+
+            def context() -> ReminderContext:
+                return reminder_context(
+                    obligation, unit, recipient, calendar=self.calendar_of(obligation.year),
+                    office_name=self.office_name, today=self.today, workdays=self.workdays, role=recipient.role,
+                    missing=missing.get(oid), leadership_informed=decision.leadership_informed,
+                    reminder_round=reminder_round,
+                )
+
+            return memo.render_facts(
+                reminder_facts(facts, recipient, role=recipient.role, missing=missing.get(oid),
+                               leadership_informed=decision.leadership_informed, reminder_round=reminder_round),
+                unit.name, unit.code, recipient.name, context, decision.stage.template_name, delivery.channel)
 
         return render

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 
 from calendars.workdays import WorkCalendar
 from reminder_service.domain.clock import wall
@@ -81,7 +82,7 @@ class Decision:
     # Deliveries to the office's own people that the day's roll-up carries instead of a message each.
     rolled_up: tuple[Delivery, ...] = ()
 
-    @property
+    @cached_property  # read for every message of the decision
     def leadership_informed(self) -> bool:
         """Whether a message to at least one leadership person goes out (alone or in the roll-up) on a
         channel that person has: only then may a message say the delay "đã được báo cáo Lãnh đạo"."""

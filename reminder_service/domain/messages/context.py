@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Literal, Protocol
 
 from calendars.model import DatedObligation, Directive, YearCalendar, fill
@@ -75,6 +76,32 @@ class MessageWorkdays(Protocol):
     def working_days_between(self, start: date, end: date) -> int: ...
 
     def holiday_name(self, day: date) -> str | None: ...
+
+
+def _attributes(protocol: type) -> tuple[str, ...]:
+    return tuple(name for name, value in vars(protocol).items() if isinstance(value, property))
+
+
+# What a message form depends on besides the batch's fixed inputs (calendar, office, today, working days).
+# Read off the protocols, so a field added there is part of the form's key without anyone remembering
+# to add it here; the names are left out because messages.memo fills them in.
+_OBLIGATION_FACTS = attrgetter(*_attributes(ObligationValues))
+_UNIT_FACTS = attrgetter(*(name for name in _attributes(UnitValues) if name not in ("code", "name")))
+NAME_ATTRIBUTES = frozenset({("unit", "code"), ("unit", "name"), ("recipient", "name")})
+
+
+def row_facts(obligation: ObligationValues, unit: UnitValues) -> tuple[object, ...]:
+    """The obligation's and unit's part of ``reminder_facts``, for callers that reuse it per obligation."""
+    return (_OBLIGATION_FACTS(obligation), _UNIT_FACTS(unit))
+
+
+def reminder_facts(rows: tuple[object, ...], recipient: RecipientValues | None, *, role: str,
+                   missing: str | None, leadership_informed: bool, reminder_round: int) -> tuple[object, ...]:
+    """Everything ``reminder_context`` reads from its per-message inputs except the names (the unit's
+    code and name, the person's name): two messages with equal facts differ only in those names.
+    ``rows`` is ``row_facts(obligation, unit)``."""
+    return (rows, recipient is None, recipient.role if recipient is not None else role, missing,
+            leadership_informed, reminder_round)
 
 
 @dataclass(frozen=True)

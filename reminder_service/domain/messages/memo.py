@@ -1,22 +1,25 @@
 """Rendering a reminder once for every unit and person it goes to, then filling in their names.
 
 On a notice day the tick writes tens of thousands of reminders that differ only in the unit's and the
-person's names: the Jinja2 templates run once per distinct message form (stage, channel, report,
-role, and everything else the context holds), with markers in place of the names, and each message
-is that form with the names put back, escaped as each part needs.
+person's names: the Jinja2 templates run once per distinct message form (stage, channel, and the facts
+the message states: report, dates, role, and so on), with markers in place of the names, and each
+message is that form with the names put back, escaped as each part needs.
 
 The templates look inside a unit's name only at its start ("UBND …", "Phòng …", "Văn phòng …"), so
 the marker keeps the name's first two words and stands in for the rest; the form is keyed on them.
 Whatever a template might do beyond that is caught, not assumed: the first message of every form is
 also rendered in full and compared, and a form that does not reproduce it is never used. Names that
 whitespace folding would change, or that hold control characters, are always rendered in full.
+
+The tick keys forms on ``context.reminder_facts`` (the inputs, so it builds a context only for a
+form's first message); ``render`` keys them on a built context, for callers that have one.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 
 import structlog
 from markupsafe import escape
@@ -47,43 +50,68 @@ def _split_name(name: str) -> tuple[str, str]:
     return head, name[len(head):]
 
 
+_SPECIAL = re.compile("[&<>\"']")
+
+
+def _escaped(value: str) -> str:
+    # Most names hold nothing HTML would escape: skip markupsafe's work for them.
+    return str(escape(value)) if _SPECIAL.search(value) else value
+
+
 @dataclass(frozen=True)
 class _Names:
+    """One message's names in the order of the form's slots: plain, and escaped for HTML."""
+
     unit_head: str
-    unit_rest: str
-    unit_code: str
-    person: str | None
+    plain: tuple[str, str, str]
+    escaped: tuple[str, str, str]
 
-    @cached_property
-    def plain(self) -> dict[str, str]:
-        return {_UNIT: self.unit_rest, _CODE: self.unit_code, _PERSON: self.person or ""}
+    @classmethod
+    def of(cls, unit_name: str, unit_code: str, person: str | None) -> _Names | None:
+        if not all(_fillable(n) for n in (unit_name, unit_code, person or "")):
+            return None
+        head, rest = _split_name(unit_name)
+        plain = (rest, unit_code, person or "")
+        return cls(head, plain, (_escaped(rest), _escaped(unit_code), _escaped(person or "")))
 
-    @cached_property
-    def escaped(self) -> dict[str, str]:
-        return {marker: str(escape(value)) for marker, value in self.plain.items()}
+
+_SLOT = {_UNIT: 0, _CODE: 1, _PERSON: 2}
 
 
-def _join(pieces: tuple[str, ...], values: dict[str, str]) -> str:
-    filled = list(pieces)
-    filled[1::2] = [values[marker] for marker in pieces[1::2]]
-    return "".join(filled)
+@dataclass(frozen=True)
+class _Part:
+    """A rendered part cut at its markers: literal text at even places, a name's slot at odd ones.
+    Joined rather than str.format'ed: format scans all of a long Vietnamese text, join only copies it."""
+
+    pieces: tuple[str | int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> _Part:
+        pieces: list[str | int] = list(_MARKER.split(text))
+        pieces[1::2] = [_SLOT[str(marker)] for marker in pieces[1::2]]
+        return cls(tuple(pieces))
+
+    def fill(self, names: tuple[str, str, str]) -> str:
+        filled = list(self.pieces)
+        filled[1::2] = [names[slot] for slot in self.pieces[1::2]]  # type: ignore[index]
+        return "".join(filled)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
 class _Form:
-    """A rendered message cut at its markers: literal text at even places, a marker at odd ones."""
-
-    subject: tuple[str, ...]
-    text: tuple[str, ...]
-    html: tuple[str, ...]
+    subject: _Part
+    text: _Part
+    html: _Part
 
     @classmethod
     def of(cls, rendered: Rendered) -> _Form:
-        return cls(*(tuple(_MARKER.split(part)) for part in (rendered.subject, rendered.text, rendered.html)))
+        return cls(_Part.of(rendered.subject), _Part.of(rendered.text), _Part.of(rendered.html))
 
     def fill(self, names: _Names) -> Rendered:
-        return Rendered(_join(self.subject, names.plain), _join(self.text, names.plain),
-                        _join(self.html, names.escaped))
+        return Rendered(self.subject.fill(names.plain), self.text.fill(names.plain), self.html.fill(names.escaped))
+
+
+_UNSEEN = object()
 
 
 @dataclass
@@ -91,44 +119,55 @@ class ReminderMemo:
     """The message forms rendered so far; one per batch of reminders (a tick), so it never grows old."""
 
     _forms: dict[tuple[object, ...], _Form | None] = field(default_factory=dict)
+    # A person gets the same names on every channel.
+    _names: dict[tuple[str, str, str | None], _Names | None] = field(default_factory=dict)
     rendered: int = 0
-    _last: tuple[ReminderContext, tuple[_Names, tuple[object, ...]] | None] | None = None
 
     def render(self, ctx: ReminderContext, stage: str, channel: str) -> Rendered:
         """The same text as ``render_reminder(ctx, stage, channel)``."""
-        shape = self._shape(ctx)
-        if shape is None:
+        names = self._names_of(ctx.unit_name, ctx.unit_code, ctx.recipient_name)
+        if names is None:
             return self._full(ctx, stage, channel)
-        names, fields = shape
-        key = (stage, channel, *fields)
-        if key in self._forms:
-            form = self._forms[key]
-            return form.fill(names) if form is not None else self._full(ctx, stage, channel)
-        marked = replace(ctx, unit_name=names.unit_head + _UNIT, unit_code=_CODE,
-                         recipient_name=_PERSON if ctx.recipient_name is not None else None)
-        form = _Form.of(render_reminder(marked, stage, channel))
-        full = self._full(ctx, stage, channel)
-        if form.fill(names) == full:
-            self._forms[key] = form
-        else:
-            log.warning("message_form_unusable", stage=stage, channel=channel, obligation_code=ctx.obligation_code)
-            self._forms[key] = None
-        return full
+        # The context's other fields make the key: cheaper than building the marked context each time.
+        key = ("context", stage, channel, names.unit_head, ctx.recipient_name is None,
+               *(value for name, value in vars(ctx).items() if name not in _NAME_FIELDS))
+        return self._filled(key, names, lambda: ctx, stage, channel)
 
-    def _shape(self, ctx: ReminderContext) -> tuple[_Names, tuple[object, ...]] | None:
-        """The names to fill in and what else the form depends on; None when the names cannot be filled in."""
-        if self._last is not None and self._last[0] is ctx:
-            return self._last[1]
-        shape: tuple[_Names, tuple[object, ...]] | None = None
-        if all(_fillable(n) for n in (ctx.unit_name, ctx.unit_code, ctx.recipient_name or "")):
-            head, rest = _split_name(ctx.unit_name)
-            # The context's other fields make the key: cheaper than building the marked context each time.
-            fields = (head, ctx.recipient_name is None,
-                      *(value for name, value in vars(ctx).items() if name not in _NAME_FIELDS))
-            shape = _Names(head, rest, ctx.unit_code, ctx.recipient_name), fields
-        # Channels of one person come one after another with the same context.
-        self._last = (ctx, shape)
-        return shape
+    def render_facts(self, facts: tuple[object, ...], unit_name: str, unit_code: str, person: str | None,
+                     build: Callable[[], ReminderContext], stage: str, channel: str) -> Rendered:
+        """The same text as ``render_reminder(build(), stage, channel)``, where ``facts`` is
+        ``reminder_facts`` of the inputs ``build`` makes its context from and the names are its names;
+        ``build`` is called only when a form is first seen or the names cannot be filled in."""
+        names = self._names_of(unit_name, unit_code, person)
+        if names is None:
+            return self._full(build(), stage, channel)
+        return self._filled(("facts", stage, channel, names.unit_head, facts), names, build, stage, channel)
+
+    def _names_of(self, unit_name: str, unit_code: str, person: str | None) -> _Names | None:
+        key = (unit_name, unit_code, person)
+        names = self._names.get(key, _UNSEEN)
+        if names is _UNSEEN:
+            names = self._names[key] = _Names.of(unit_name, unit_code, person)
+        return names  # type: ignore[return-value]
+
+    def _filled(self, key: tuple[object, ...], names: _Names, build: Callable[[], ReminderContext], stage: str,
+                channel: str) -> Rendered:
+        form = self._forms.get(key, _UNSEEN)
+        if isinstance(form, _Form):
+            return form.fill(names)
+        ctx = build()
+        full = self._full(ctx, stage, channel)
+        if form is _UNSEEN:
+            marked = replace(ctx, unit_name=names.unit_head + _UNIT, unit_code=_CODE,
+                             recipient_name=_PERSON if ctx.recipient_name is not None else None)
+            made = _Form.of(render_reminder(marked, stage, channel))
+            if made.fill(names) == full:
+                self._forms[key] = made
+            else:
+                log.warning("message_form_unusable", stage=stage, channel=channel,
+                            obligation_code=ctx.obligation_code)
+                self._forms[key] = None
+        return full
 
     def _full(self, ctx: ReminderContext, stage: str, channel: str) -> Rendered:
         self.rendered += 1

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reminder_service.domain.buttons import Buttons
 from reminder_service.domain.escalation.decide import NO_ADDRESS
 from reminder_service.domain.messages.render import Rendered
-from reminder_service.services.db.engine import bulk_writes
+from reminder_service.services.db.engine import insert_many
 from reminder_service.services.db.models import OutboxMessage, table_of
 from reminder_service.services.outbox.store import buttons_json
 
@@ -88,8 +88,7 @@ def enqueue(session: Session, envelopes: Sequence[Envelope], *, stamp: datetime)
     if not envelopes:
         return NONE_WRITTEN
     rows = [_row(e, stamp) for e in envelopes]
-    with bulk_writes(session):
-        session.execute(insert(table_of(OutboxMessage)), rows)
+    insert_many(session, table_of(OutboxMessage), rows)
     pending = sum(1 for row in rows if row["state"] == "pending")
     return Written(pending, len(rows) - pending)
 
