@@ -12,7 +12,7 @@ from reminder_service.domain.messages import memo as memo_module
 from reminder_service.domain.messages.context import ReminderContext, reminder_context, reminder_facts, row_facts
 from reminder_service.domain.messages.memo import ReminderMemo
 from reminder_service.domain.messages.render import CHANNELS, Rendered, render_reminder
-from tests.test_messages import STAGE_DAYS, WORKDAYS, Person, Row, UnitRow, calendar, context, row
+from tests.test_messages import STAGE_DAYS, WORKDAYS, Person, Row, UnitRow, calendar, row
 
 UNITS = [
     UnitRow("XA_AN_BINH", "UBND xã An Bình", "commune"),
@@ -32,43 +32,60 @@ UNITS = [
 PEOPLE = [Person("Nguyễn Văn An", "unit_head"), Person("Lê Thị <Bích> & Cúc", "focal"), None]
 
 
-def _cases() -> list[tuple[ReminderContext, str, str]]:
-    cases: list[tuple[ReminderContext, str, str]] = []
-    for stage in STAGE_DAYS:
-        for unit in UNITS:
-            for person in PEOPLE:
-                role = person.role if person is not None else "unit_head"
-                missing = "Phụ lục 3B" if stage.startswith("incomplete") else None
-                ctx = context(stage, unit=unit, person=person, role=role, missing=missing)
-                for channel in CHANNELS:
-                    cases.append((ctx, stage, channel))
-    return cases
+def _build(obligation: Row, unit: UnitRow, person: Person | None, role: str, missing: str | None,
+           stage: str) -> ReminderContext:
+    return reminder_context(obligation, unit, person, calendar=calendar(2021), office_name="Phòng Nội vụ",
+                            today=STAGE_DAYS[stage], workdays=WORKDAYS, role=role, missing=missing)
+
+
+def _render(memo: ReminderMemo, unit: UnitRow, person: Person | None, stage: str, channel: str,
+            role: str = "unit_head", missing: str | None = None, built: list[ReminderContext] | None = None
+            ) -> tuple[Rendered, ReminderContext]:
+    """What the tick does for one message: facts from the inputs, a context built only when asked for."""
+    obligation = row("q1", unit.kind)
+
+    def build() -> ReminderContext:
+        ctx = _build(obligation, unit, person, role, missing, stage)
+        if built is not None:
+            built.append(ctx)
+        return ctx
+
+    facts = reminder_facts(row_facts(obligation, unit), person, role=role, missing=missing,
+                           leadership_informed=False, reminder_round=1)
+    got = memo.render_facts(facts, unit.name, unit.code, person.name if person else None, build, stage, channel)
+    return got, _build(obligation, unit, person, role, missing, stage)
 
 
 def test_every_reader_gets_the_text_a_full_render_gives() -> None:
     memo = ReminderMemo()
-    cases = _cases()
-    seen = []
-    # Twice over: the second pass is served from the forms, except for the names never filled in.
+    built: list[ReminderContext] = []
+    after: list[int] = []
+    # Twice over: the second pass builds a context (and renders in full) only for the names never filled in.
     for _ in range(2):
-        for ctx, stage, channel in cases:
-            assert memo.render(ctx, stage, channel) == render_reminder(ctx, stage, channel), (ctx.unit_name, stage,
-                                                                                              channel)
-        seen.append(memo.rendered)
-    unfillable = sum(1 for ctx, _, _ in cases if ctx.unit_code in ("XA_SPACES", "XA_BREAK"))
-    assert seen[1] - seen[0] == unfillable
+        for stage in STAGE_DAYS:
+            for unit in UNITS:
+                for person in PEOPLE:
+                    role = person.role if person is not None else "unit_head"
+                    missing = "Phụ lục 3B" if stage.startswith("incomplete") else None
+                    for channel in CHANNELS:
+                        got, ctx = _render(memo, unit, person, stage, channel, role, missing, built)
+                        assert got == render_reminder(ctx, stage, channel), (unit.name, stage, channel)
+        after.append(len(built))
+    unfillable = len(STAGE_DAYS) * 2 * len(PEOPLE) * len(CHANNELS)  # XA_SPACES and XA_BREAK
+    assert after[1] - after[0] == unfillable
 
 
-def test_a_notice_day_renders_each_form_once_not_each_message() -> None:
+def test_a_notice_day_builds_and_renders_each_form_once_not_each_message() -> None:
     memo = ReminderMemo()
-    people = [Person(f"Trần Văn Thủ {i}", "unit_head") for i in range(200)]
-    for i, person in enumerate(people):
-        ctx = context("notice", unit=UnitRow(f"U{i:05d}", f"UBND xã Thử Nghiệm {i}", "commune"), person=person)
+    built: list[ReminderContext] = []
+    for i in range(200):
+        person = Person(f"Trần Văn Thủ {i}", "unit_head")
         for channel in CHANNELS:
-            got = memo.render(ctx, "notice", channel)
+            got, _ = _render(memo, UnitRow(f"U{i:05d}", f"UBND xã Thử Nghiệm {i}", "commune"), person, "notice",
+                             channel, built=built)
             assert f"UBND xã Thử Nghiệm {i}" in got.subject and person.name in got.text
     # One form per channel, each rendered once more in full to check it.
-    assert memo.rendered == len(CHANNELS)
+    assert memo.rendered == len(built) == len(CHANNELS)
 
 
 def test_a_form_that_does_not_reproduce_the_full_text_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,53 +96,9 @@ def test_a_form_that_does_not_reproduce_the_full_text_is_never_used(monkeypatch:
     monkeypatch.setattr(memo_module, "render_reminder", shouting)
     memo = ReminderMemo()
     for unit in UNITS[:3]:
-        ctx = context("notice", unit=unit)
-        assert memo.render(ctx, "notice", "email") == shouting(ctx, "notice", "email")
+        got, ctx = _render(memo, unit, PEOPLE[0], "notice", "email")
+        assert got == shouting(ctx, "notice", "email")
     assert memo.rendered == 3
-
-
-# --- keyed on the inputs, as the tick does -------------------------------------------------------------
-
-def _inputs() -> list[tuple[Row, UnitRow, Person | None, str, str | None, str]]:
-    cases = []
-    for stage in STAGE_DAYS:
-        for unit in UNITS:
-            for person in PEOPLE:
-                role = person.role if person is not None else "unit_head"
-                missing = "Phụ lục 3B" if stage.startswith("incomplete") else None
-                cases.append((row("q1", unit.kind), unit, person, role, missing, stage))
-    return cases
-
-
-def _build(obligation: Row, unit: UnitRow, person: Person | None, role: str, missing: str | None,
-           stage: str, reminder_round: int = 1) -> ReminderContext:
-    return reminder_context(obligation, unit, person, calendar=calendar(2021), office_name="Phòng Nội vụ",
-                            today=STAGE_DAYS[stage], workdays=WORKDAYS, role=role, missing=missing,
-                            reminder_round=reminder_round)
-
-
-def test_forms_keyed_on_the_inputs_give_every_reader_the_full_text_and_build_few_contexts() -> None:
-    memo = ReminderMemo()
-    built: list[ReminderContext] = []
-    cases = _inputs()
-    after: list[int] = []
-    # Twice over: the second pass builds a context only for the names never filled in.
-    for _ in range(2):
-        for obligation, unit, person, role, missing, stage in cases:
-            def build(o: Row = obligation, u: UnitRow = unit, p: Person | None = person, r: str = role,
-                      m: str | None = missing, s: str = stage) -> ReminderContext:
-                built.append(ctx := _build(o, u, p, r, m, s))
-                return ctx
-            facts = reminder_facts(row_facts(obligation, unit), person, role=role, missing=missing,
-                                   leadership_informed=False, reminder_round=1)
-            expected = _build(obligation, unit, person, role, missing, stage)
-            for channel in CHANNELS:
-                got = memo.render_facts(facts, unit.name, unit.code, person.name if person else None, build, stage,
-                                        channel)
-                assert got == render_reminder(expected, stage, channel), (unit.name, stage, channel)
-        after.append(len(built))
-    unfillable = sum(1 for case in cases if case[1].code in ("XA_SPACES", "XA_BREAK"))
-    assert after[1] - after[0] == unfillable * len(CHANNELS)
 
 
 def _changed(value: Any) -> Any:

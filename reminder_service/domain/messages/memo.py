@@ -11,8 +11,8 @@ Whatever a template might do beyond that is caught, not assumed: the first messa
 also rendered in full and compared, and a form that does not reproduce it is never used. Names that
 whitespace folding would change, or that hold control characters, are always rendered in full.
 
-The tick keys forms on ``context.reminder_facts`` (the inputs, so it builds a context only for a
-form's first message); ``render`` keys them on a built context, for callers that have one.
+Forms are keyed on ``context.reminder_facts``, the inputs of a message bar the names, so a context is
+built only for a form's first message.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ _UNIT = "\x00unit\x00"
 _CODE = "\x00code\x00"
 _PERSON = "\x00person\x00"
 _MARKER = re.compile(f"({_UNIT}|{_CODE}|{_PERSON})")
-_NAME_FIELDS = frozenset({"unit_name", "unit_code", "recipient_name"})
 
 
 def _fillable(value: str) -> bool:
@@ -122,16 +121,6 @@ class ReminderMemo:
     # A person gets the same names on every channel.
     _names: dict[tuple[str, str, str | None], _Names | None] = field(default_factory=dict)
     rendered: int = 0
-
-    def render(self, ctx: ReminderContext, stage: str, channel: str) -> Rendered:
-        """The same text as ``render_reminder(ctx, stage, channel)``."""
-        names = self._names_of(ctx.unit_name, ctx.unit_code, ctx.recipient_name)
-        if names is None:
-            return self._full(ctx, stage, channel)
-        # The context's other fields make the key: cheaper than building the marked context each time.
-        key = ("context", stage, channel, names.unit_head, ctx.recipient_name is None,
-               *(value for name, value in vars(ctx).items() if name not in _NAME_FIELDS))
-        return self._filled(key, names, lambda: ctx, stage, channel)
 
     def render_facts(self, facts: tuple[object, ...], unit_name: str, unit_code: str, person: str | None,
                      build: Callable[[], ReminderContext], stage: str, channel: str) -> Rendered:
