@@ -8,6 +8,7 @@ read is None, and whatever it names is still checked against the database by who
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from reminder_service.domain.escalation.policy import UNIT_ROLES
 
@@ -56,6 +57,7 @@ def decode(data: object) -> tuple[str, int] | None:
     return match.group(1), int(match.group(2))
 
 
+@lru_cache(maxsize=256)  # a tick asks once per channel of each person, one obligation after another
 def reminder_buttons(obligation_id: int, role: str) -> Buttons:
     """The buttons under a Telegram reminder: "Đã gửi" and "Chi tiết" on one row for the unit head and
     the focal officer; only "Chi tiết" for the copies to the receiver and leadership."""
