@@ -37,6 +37,7 @@ from reminder_service.config import CalendarSettings, Config, EmailSettings
 from reminder_service.domain.escalation.policy import Policy
 from reminder_service.services.db.models import Obligation, OutboxMessage, Person, Submission, Unit, table_of
 from reminder_service.services.demo import outcome, received_on
+from reminder_service.services.outbox import text as outbox_text
 from reminder_service.services.outbox.dispatch import Dispatcher, DispatchReport
 from reminder_service.services.reconcile import TickReport, load_recipients, tick
 from reminder_service.services.reminders import TemplateRenderer
@@ -252,16 +253,17 @@ def telegram_rows(app: App, tag: str) -> int:
     with app.session() as session:
         heads = session.execute(select(Person.id, Person.telegram_chat_id).where(Person.role == "unit_head")
                                 .order_by(Person.id).limit(CHATS)).all()
-        subject, text, html = session.execute(
-            select(OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.body_html)
+        notice = outbox_text.text_of(session.execute(
+            select(*outbox_text.COLUMNS).select_from(outbox_text.joined())
             .where(OutboxMessage.channel == "telegram", OutboxMessage.stage == "notice")
-            .order_by(OutboxMessage.id).limit(1)).one()
+            .order_by(OutboxMessage.id).limit(1)).one())
         wanted = [(person_id, chat) for person_id, chat in heads for _ in range(PER_CHAT)]
         random.Random(2021).shuffle(wanted)
         session.execute(insert(table_of(OutboxMessage)), [
             {"dedupe_key": f"bench-telegram-{tag}-{n}", "obligation_id": None, "stage": "notice",
              "person_id": person_id,
-             "channel": "telegram", "address": chat, "subject": subject, "body_text": text, "body_html": html,
+             "channel": "telegram", "address": chat, "subject": notice.subject, "body_text": notice.text,
+             "body_html": notice.html,
              "state": "pending", "attempts": 0, "next_attempt_at": EARLY + timedelta(microseconds=n),
              "created_at": EARLY}
             for n, (person_id, chat) in enumerate(wanted)])

@@ -10,6 +10,7 @@ import pytest
 
 from reminder_service.domain.messages import memo as memo_module
 from reminder_service.domain.messages.context import ReminderContext, reminder_context, reminder_facts, row_facts
+from reminder_service.domain.messages.form import Formed
 from reminder_service.domain.messages.memo import ReminderMemo
 from reminder_service.domain.messages.render import CHANNELS, Rendered, render_reminder
 from tests.test_messages import STAGE_DAYS, WORKDAYS, Person, Row, UnitRow, calendar, row
@@ -53,7 +54,8 @@ def _render(memo: ReminderMemo, unit: UnitRow, person: Person | None, stage: str
     facts = reminder_facts(row_facts(obligation, unit), person, role=role, missing=missing,
                            leadership_informed=False, reminder_round=1)
     got = memo.render_facts(facts, unit.name, unit.code, person.name if person else None, build, stage, channel)
-    return got, _build(obligation, unit, person, role, missing, stage)
+    text = got.rendered() if isinstance(got, Formed) else got
+    return text, _build(obligation, unit, person, role, missing, stage)
 
 
 def test_every_reader_gets_the_text_a_full_render_gives() -> None:

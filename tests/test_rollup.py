@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, select
 
 from reminder_service.app import App
 from reminder_service.services.db.models import LadderStep, OutboxMessage, Person
+from reminder_service.services.outbox import text as outbox_text
 from tests.conftest import Cli
 
 
@@ -19,11 +20,13 @@ def _sent(db_url: str) -> list[tuple[str, str, str, str, str]]:
     engine = create_engine(db_url)
     with engine.connect() as connection:
         rows = connection.execute(
-            select(Person.role, Person.name, OutboxMessage.stage, OutboxMessage.subject, OutboxMessage.body_text)
-            .join(Person, OutboxMessage.person_id == Person.id).where(OutboxMessage.state == "sent")
+            select(Person.role, Person.name, OutboxMessage.stage, *outbox_text.COLUMNS)
+            .select_from(outbox_text.joined().join(Person, OutboxMessage.person_id == Person.id))
+            .where(OutboxMessage.state == "sent")
         ).all()
     engine.dispose()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    # A reminder's text is its form with its names filled in (services/outbox/text.py).
+    return [(r.role, r.name, r.stage, (t := outbox_text.text_of(r)).subject, t.text) for r in rows]
 
 
 def test_leadership_and_the_receiver_get_one_message_a_day_about_late_units(db_cli: Cli, db_url: str) -> None:

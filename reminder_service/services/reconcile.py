@@ -24,6 +24,7 @@ from reminder_service.domain.buttons import reminder_buttons
 from reminder_service.domain.clock import wall
 from reminder_service.domain.escalation.decide import Case, Decision, Delivery, Held, Outcome, Recipient, decide
 from reminder_service.domain.escalation.policy import Policy
+from reminder_service.domain.messages.form import Formed
 from reminder_service.domain.messages.render import Rendered
 from reminder_service.domain.status import ObligationFacts, SubmissionFacts, status_of
 from reminder_service.services.claims import paused_obligations
@@ -38,7 +39,7 @@ LOOKAHEAD = timedelta(days=31)
 
 
 # (decision, delivery) -> the message text.
-Render = Callable[[Decision, Delivery], Rendered]
+Render = Callable[[Decision, Delivery], Rendered | Formed]
 # Given the tick's session and decisions, a Render: lets the renderer load what it needs in bulk.
 RenderFactory = Callable[[Session, Sequence[Decision]], Render]
 

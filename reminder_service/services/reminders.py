@@ -18,6 +18,7 @@ from calendars.model import YearCalendar
 from calendars.workdays import WorkCalendar
 from reminder_service.domain.escalation.decide import Decision, Delivery
 from reminder_service.domain.messages.context import ReminderContext, reminder_context, reminder_facts, row_facts
+from reminder_service.domain.messages.form import Formed
 from reminder_service.domain.messages.memo import ReminderMemo
 from reminder_service.domain.messages.render import Rendered
 from reminder_service.services.db.models import LadderStep, Obligation, Submission, Unit, table_of
@@ -66,7 +67,7 @@ class TemplateRenderer:
         # The obligation's and unit's facts, once for the four or so messages of each obligation.
         facts_of: dict[int, tuple[object, ...]] = {}
 
-        def render(decision: Decision, delivery: Delivery) -> Rendered:
+        def render(decision: Decision, delivery: Delivery) -> Rendered | Formed:
             oid, recipient = decision.obligation_id, delivery.recipient
             obligation, unit = rows[oid]
             facts = facts_of.get(oid)

@@ -240,8 +240,23 @@ class LadderStep(Base):
     decided_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class OutboxForm(Base):
+    """A message form (``domain.messages.form``) shared by the outbox rows that name it: the text of a
+    reminder with slots for the unit's and the person's names, kept once instead of in every row."""
+
+    __tablename__ = "outbox_forms"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class OutboxMessage(Base):
-    """A decided message, written with its rung, then delivered (and retried) by the dispatcher."""
+    """A decided message, written with its rung, then delivered (and retried) by the dispatcher.
+
+    Its text is either in the row (subject, body_text, body_html) or, for a reminder, a form and the
+    names that fill it in (``form_id``, ``names``); ``services.outbox.text`` reads either kind."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
@@ -256,6 +271,9 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(Text, default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
+    # The form and the names (JSON: the unit's name after its first two words, its code, the person's name).
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_forms.id"), nullable=True, index=True)
+    names: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Telegram inline buttons as JSON rows of [label, callback data]; empty for none and for e-mail.
     buttons: Mapped[str] = mapped_column(Text, default="", server_default="")
     # pending -> sending -> sent | dead; "skipped" when the person has no address for the channel.

@@ -3,7 +3,8 @@
 States (``db.models.OutboxMessage``): pending -> sending -> sent | dead, and skipped (no address). The
 dispatcher owns pending and sending; an operator only ever moves a dead row back to pending (compare-and-set
 on ``state = 'dead'``, so a row nobody else touches) and deletes rows that are finished for good: sent and
-skipped, with their delivery attempts. Every change is written to the audit log.
+skipped, with their delivery attempts and the message forms no row names any more. Every change is
+written to the audit log.
 """
 
 from __future__ import annotations
@@ -19,13 +20,22 @@ from sqlalchemy.orm import Session
 from reminder_service.domain.clock import wall
 from reminder_service.services import audit
 from reminder_service.services.audit import Actor
-from reminder_service.services.db.models import DeliveryAttempt, Obligation, OutboxMessage, Person, Unit, table_of
+from reminder_service.services.db.models import (
+    DeliveryAttempt,
+    Obligation,
+    OutboxForm,
+    OutboxMessage,
+    Person,
+    Unit,
+    table_of,
+)
 
 STATES = ("pending", "sending", "sent", "dead", "skipped")
 # Finished for good: nothing will ever send them again, so their history may go.
 PURGEABLE = ("sent", "skipped")
 OUTBOX = table_of(OutboxMessage)
 ATTEMPTS = table_of(DeliveryAttempt)
+FORMS = table_of(OutboxForm)
 
 
 @dataclass(frozen=True)
@@ -145,6 +155,8 @@ def purge(session: Session, *, before: datetime, actor: Actor, now: datetime, dr
         return result
     session.execute(delete(ATTEMPTS).where(ATTEMPTS.c.outbox_id.in_(doomed)))
     deleted = cast(CursorResult[Any], session.execute(delete(OUTBOX).where(condition))).rowcount
+    # A form goes with the last row that names it; rows still waiting keep theirs.
+    session.execute(delete(FORMS).where(~select(OUTBOX.c.id).where(OUTBOX.c.form_id == FORMS.c.id).exists()))
     audit.record(session, actor, now, "outbox_purged", f"{deleted} tin đã gửi trước {before:%d/%m/%Y}",
                  before=before.isoformat(), sent=result.sent, skipped=result.skipped, attempts=attempts)
     return result

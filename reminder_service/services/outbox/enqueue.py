@@ -5,6 +5,8 @@ Whoever decides that someone should be told something (the reconcile tick, the d
 executemany. A channel with no address on record becomes a ``skipped`` row with the channel's reason
 (the digest lists these, so the office can fill the gap), every message gets a dedupe key that makes a
 second writer's copy fail rather than send twice, and buttons go only where Telegram can show them.
+A message given as a form and its names (``messages.form.Formed``, what the reconcile tick makes) is
+stored that way: the form once per call, each row with its names (``outbox.text`` reads it back).
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reminder_service.domain.buttons import Buttons
 from reminder_service.domain.escalation.decide import NO_ADDRESS
+from reminder_service.domain.messages.form import Formed, MessageForm, names_json
 from reminder_service.domain.messages.render import Rendered
 from reminder_service.services.db.engine import insert_many
-from reminder_service.services.db.models import OutboxMessage, table_of
+from reminder_service.services.db.models import OutboxForm, OutboxMessage, table_of
 from reminder_service.services.outbox.store import buttons_json
 
 # A skipped row says why; it carries no text, since nobody will read it.
@@ -43,7 +46,7 @@ class Envelope:
     person_id: int | None
     channel: str
     address: str | None
-    text: Rendered | None
+    text: Rendered | Formed | None
     due: datetime
     obligation_id: int | None = None
     buttons: Buttons = ()
@@ -53,19 +56,34 @@ class Envelope:
         return None if self.address else NO_ADDRESS[self.channel]
 
 
-def _row(envelope: Envelope, stamp: datetime) -> dict[str, Any]:
+def _row(envelope: Envelope, stamp: datetime, forms: dict[MessageForm, int]) -> dict[str, Any]:
     skipped = envelope.skip_reason
     text = _NOTHING if skipped else envelope.text
     if text is None:
         raise ValueError(f"outbox message {envelope.key} has an address but no text")
     buttons = buttons_json(envelope.buttons) if not skipped and envelope.channel == "telegram" else ""
+    form_id: int | None = None
+    names, whole = "", _NOTHING
+    if isinstance(text, Formed):
+        form_id, names = forms[text.form], names_json(text.names)
+    else:
+        whole = text
     return {
         "dedupe_key": envelope.key, "obligation_id": envelope.obligation_id, "stage": envelope.stage,
         "person_id": envelope.person_id, "channel": envelope.channel, "address": envelope.address or "",
-        "subject": text.subject, "body_text": text.text, "body_html": text.html, "buttons": buttons,
-        "state": "skipped" if skipped else "pending", "attempts": 0, "next_attempt_at": envelope.due,
-        "last_error": skipped, "created_at": stamp,
+        "subject": whole.subject, "body_text": whole.text, "body_html": whole.html, "form_id": form_id,
+        "names": names, "buttons": buttons, "state": "skipped" if skipped else "pending", "attempts": 0,
+        "next_attempt_at": envelope.due, "last_error": skipped, "created_at": stamp,
     }
+
+
+def _store_forms(session: Session, envelopes: Sequence[Envelope], stamp: datetime) -> dict[MessageForm, int]:
+    """Each form the sendable envelopes use, written once (a notice day has a few dozen)."""
+    used = dict.fromkeys(e.text.form for e in envelopes if isinstance(e.text, Formed) and not e.skip_reason)
+    return {form: session.execute(insert(OutboxForm).values(subject=form.subject, body_text=form.text,
+                                                             body_html=form.html, created_at=stamp)
+                                  .returning(OutboxForm.id)).scalar_one()
+            for form in used}
 
 
 @dataclass(frozen=True)
@@ -87,7 +105,8 @@ def enqueue(session: Session, envelopes: Sequence[Envelope], *, stamp: datetime)
     decided first (see ``enqueue_new`` for the forgiving kind)."""
     if not envelopes:
         return NONE_WRITTEN
-    rows = [_row(e, stamp) for e in envelopes]
+    forms = _store_forms(session, envelopes, stamp)
+    rows = [_row(e, stamp, forms) for e in envelopes]
     insert_many(session, table_of(OutboxMessage), rows)
     pending = sum(1 for row in rows if row["state"] == "pending")
     return Written(pending, len(rows) - pending)

@@ -15,22 +15,31 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+import structlog
 from sqlalchemy import ColumnElement, Engine, and_, insert, or_, select, update
 
 from reminder_service.domain.buttons import Buttons
+from reminder_service.domain.messages.form import MessageForm
 from reminder_service.services.db.models import DeliveryAttempt, OutboxMessage, Person, table_of
+from reminder_service.services.outbox.text import COLUMNS, UnreadableNamesError, joined, text_of
 
 OUTBOX = table_of(OutboxMessage)
 ATTEMPTS = table_of(DeliveryAttempt)
 PEOPLE = table_of(Person)
 
+log = structlog.get_logger(__name__)
+
 Kind = Literal["sent", "retry", "dead", "release"]
+
+
+# One encoder for every row: json.dumps with options builds a new one per call.
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 def buttons_json(buttons: Buttons) -> str:
     """The outbox ``buttons`` column: JSON rows of [label, callback data]; "" for none."""
     rows = [[[label, data] for label, data in row] for row in buttons if row]
-    return json.dumps(rows, ensure_ascii=False) if rows else ""
+    return _JSON.encode(rows) if rows else ""
 
 
 def parse_buttons(text: str | None) -> Buttons:
@@ -133,19 +142,26 @@ class OutboxStore:
             rows = connection.execute(
                 select(
                     OUTBOX.c.id, OUTBOX.c.dedupe_key, OUTBOX.c.channel, OUTBOX.c.address, PEOPLE.c.name,
-                    OUTBOX.c.subject, OUTBOX.c.body_text, OUTBOX.c.body_html, OUTBOX.c.attempts,
-                    OUTBOX.c.buttons, OUTBOX.c.created_at,
+                    *COLUMNS, OUTBOX.c.attempts, OUTBOX.c.buttons, OUTBOX.c.created_at,
                 )
-                .select_from(OUTBOX.outerjoin(PEOPLE, PEOPLE.c.id == OUTBOX.c.person_id))
+                .select_from(joined(OUTBOX.outerjoin(PEOPLE, PEOPLE.c.id == OUTBOX.c.person_id)))
                 .where(OUTBOX.c.id.in_(won))
             ).all()
-        order = {row_id: i for i, row_id in enumerate(won)}
-        claimed = [
-            Claimed(r.id, r.dedupe_key, r.channel, r.address or "", r.name or "", r.subject or "",
-                    r.body_text or "", r.body_html or "", r.attempts, lease_until, parse_buttons(r.buttons),
-                    r.created_at)
-            for r in rows
-        ]
+            order = {row_id: i for i, row_id in enumerate(won)}
+            claimed: list[Claimed] = []
+            forms: dict[int, MessageForm] = {}
+            for r in rows:
+                try:
+                    message = text_of(r, forms)
+                except UnreadableNamesError as exc:
+                    # Only a hand-edited row gets here: set it aside with the reason, never retry it.
+                    connection.execute(update(OUTBOX).where(OUTBOX.c.id == r.id, OUTBOX.c.state == "sending")
+                                       .values(state="dead", lease_until=None, last_error=str(exc)))
+                    log.warning("outbox_text_unreadable", outbox_id=r.id)
+                    continue
+                claimed.append(Claimed(r.id, r.dedupe_key, r.channel, r.address or "", r.name or "",
+                                       message.subject, message.text, message.html, r.attempts, lease_until,
+                                       parse_buttons(r.buttons), r.created_at))
         return sorted(claimed, key=lambda c: order[c.id])
 
     def write(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
