@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from reminder_service.app import App
 from reminder_service.domain.escalation.decide import Decision, Delivery
@@ -14,7 +14,9 @@ from reminder_service.domain.messages.render import Rendered
 from reminder_service.services import reconcile
 from reminder_service.services.audit import Actor
 from reminder_service.services.db.models import LadderStep, Obligation, OutboxMessage, Person
-from reminder_service.services.reconcile import tick
+from reminder_service.services.outbox import text as outbox_text
+from reminder_service.services.reconcile import TickReport, tick
+from reminder_service.services.reminders import TemplateRenderer
 from reminder_service.services.submissions import find_obligation, mark_incomplete, record_submission
 from tests.district import HEAD, RECEIVER, SETUP, district, person
 
@@ -142,3 +144,37 @@ def test_a_decider_that_lost_the_race_writes_nothing_twice(app: App, monkeypatch
     assert report.decided == 0 and report.conflicts > 0
     with app.session() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == before
+
+
+def test_a_partly_lost_race_with_message_forms_writes_the_rest_with_the_same_text(
+        app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The retry writes one decision at a time, naming forms written once for all of them."""
+    _district(app)
+    moment = datetime(2021, 3, 16, 9)
+    renderer = TemplateRenderer(app.calendar, app.config.office_name, app.workdays, moment.date())
+
+    def real_tick() -> TickReport:
+        with app.session() as session:
+            return tick(session, policy=Policy(), workdays=app.workdays, due_soon=5, now=moment,
+                        renderer=renderer.for_decisions)
+
+    def texts(obligations: list[int]) -> dict[str, Rendered]:
+        with app.session() as session:
+            rows = session.execute(select(OutboxMessage.dedupe_key, *outbox_text.COLUMNS)
+                                   .select_from(outbox_text.joined())
+                                   .where(OutboxMessage.obligation_id.in_(obligations))).all()
+        return {row.dedupe_key: outbox_text.text_of(row) for row in rows}
+
+    first = real_tick()
+    with app.session() as session:
+        decided = sorted(session.scalars(select(LadderStep.obligation_id).distinct()))
+    # One rung is undone, as if never decided; the others another instance has already written.
+    undone, written = decided[:1], texts(decided[:1])
+    assert first.decided >= 2 and written
+    with app.session() as session:
+        session.execute(delete(OutboxMessage).where(OutboxMessage.obligation_id.in_(undone)))
+        session.execute(delete(LadderStep).where(LadderStep.obligation_id.in_(undone)))
+    monkeypatch.setattr(reconcile, "load_ledger", lambda _session, _today: frozenset())
+    report = real_tick()
+    assert (report.decided, report.conflicts) == (1, first.decided - 1)
+    assert texts(undone) == written

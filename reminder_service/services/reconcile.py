@@ -24,13 +24,13 @@ from reminder_service.domain.buttons import reminder_buttons
 from reminder_service.domain.clock import wall
 from reminder_service.domain.escalation.decide import Case, Decision, Delivery, Held, Outcome, Recipient, decide
 from reminder_service.domain.escalation.policy import Policy
-from reminder_service.domain.messages.form import Formed
+from reminder_service.domain.messages.form import Formed, MessageForm
 from reminder_service.domain.messages.render import Rendered
 from reminder_service.domain.status import ObligationFacts, SubmissionFacts, status_of
 from reminder_service.services.claims import paused_obligations
 from reminder_service.services.db.engine import insert_many
 from reminder_service.services.db.models import LadderStep, Obligation, Person, Submission, Unit, table_of
-from reminder_service.services.outbox.enqueue import Envelope, enqueue
+from reminder_service.services.outbox.enqueue import Envelope, enqueue, store_forms
 from reminder_service.services.readside import settled
 
 log = structlog.get_logger(__name__)
@@ -154,11 +154,12 @@ def _rows(decisions: Sequence[Decision], render: Render, stamp: datetime) -> tup
     return steps, envelopes
 
 
-def _write(session: Session, steps: list[dict[str, Any]], envelopes: list[Envelope], stamp: datetime) -> None:
+def _write(session: Session, steps: list[dict[str, Any]], envelopes: list[Envelope], stamp: datetime,
+           forms: dict[MessageForm, int] | None = None) -> None:
     """Rungs and their messages in one savepoint: a rung another decider wrote first takes its messages with it."""
     with session.begin_nested():
         insert_many(session, table_of(LadderStep), steps)
-        enqueue(session, envelopes, stamp=stamp)
+        enqueue(session, envelopes, stamp=stamp, forms=forms)
 
 
 def write_outcome(session: Session, outcome: Outcome, renderer: RenderFactory, now: datetime) -> int:
@@ -173,11 +174,13 @@ def write_outcome(session: Session, outcome: Outcome, renderer: RenderFactory, n
         return 0
     except IntegrityError:
         pass
-    # Someone decided some of these rungs meanwhile: write the rest one decision at a time.
+    # Someone decided some of these rungs meanwhile: write the rest one decision at a time, the message
+    # forms once for all of them (outside the savepoints a lost race rolls back).
+    forms = store_forms(session, envelopes, stamp)
     conflicts = 0
     for decision in outcome.decisions:
         try:
-            _write(session, *_rows([decision], render, stamp), stamp)
+            _write(session, *_rows([decision], render, stamp), stamp, forms)
         except IntegrityError:
             conflicts += 1
     return conflicts

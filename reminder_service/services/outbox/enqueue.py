@@ -11,12 +11,12 @@ stored that way: the form once per call, each row with its names (``outbox.text`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -56,7 +56,7 @@ class Envelope:
         return None if self.address else NO_ADDRESS[self.channel]
 
 
-def _row(envelope: Envelope, stamp: datetime, forms: dict[MessageForm, int]) -> dict[str, Any]:
+def _row(envelope: Envelope, stamp: datetime, forms: Mapping[MessageForm, int]) -> dict[str, Any]:
     skipped = envelope.skip_reason
     text = _NOTHING if skipped else envelope.text
     if text is None:
@@ -77,13 +77,19 @@ def _row(envelope: Envelope, stamp: datetime, forms: dict[MessageForm, int]) -> 
     }
 
 
-def _store_forms(session: Session, envelopes: Sequence[Envelope], stamp: datetime) -> dict[MessageForm, int]:
-    """Each form the sendable envelopes use, written once (a notice day has a few dozen)."""
-    used = dict.fromkeys(e.text.form for e in envelopes if isinstance(e.text, Formed) and not e.skip_reason)
-    return {form: session.execute(insert(OutboxForm).values(subject=form.subject, body_text=form.text,
-                                                             body_html=form.html, created_at=stamp)
-                                  .returning(OutboxForm.id)).scalar_one()
-            for form in used}
+def store_forms(session: Session, envelopes: Sequence[Envelope], stamp: datetime,
+                known: Mapping[MessageForm, int] | None = None) -> dict[MessageForm, int]:
+    """The ids of the forms the sendable envelopes use, each written once (a notice day has a few dozen);
+    ``known``: forms stored before, by an earlier call in the same transaction."""
+    known = known or {}
+    used = dict.fromkeys(e.text.form for e in envelopes
+                         if isinstance(e.text, Formed) and not e.skip_reason and e.text.form not in known)
+    # ORM rows and a flush rather than INSERT … RETURNING, which SQLite before 3.35 lacks.
+    stored = {form: OutboxForm(subject=form.subject, body_text=form.text, body_html=form.html, created_at=stamp)
+              for form in used}
+    session.add_all(stored.values())
+    session.flush()
+    return {**known, **{form: row.id for form, row in stored.items()}}
 
 
 @dataclass(frozen=True)
@@ -99,14 +105,15 @@ class Written:
 NONE_WRITTEN = Written(0, 0)
 
 
-def enqueue(session: Session, envelopes: Sequence[Envelope], *, stamp: datetime) -> Written:
+def enqueue(session: Session, envelopes: Sequence[Envelope], *, stamp: datetime,
+            forms: Mapping[MessageForm, int] | None = None) -> Written:
     """Write the envelopes as outbox rows (``stamp``: Vietnamese wall time of the writing). A key already
     in the outbox raises IntegrityError: the caller's transaction decided something another writer
     decided first (see ``enqueue_new`` for the forgiving kind)."""
     if not envelopes:
         return NONE_WRITTEN
-    forms = _store_forms(session, envelopes, stamp)
-    rows = [_row(e, stamp, forms) for e in envelopes]
+    ids = store_forms(session, envelopes, stamp, forms)
+    rows = [_row(e, stamp, ids) for e in envelopes]
     insert_many(session, table_of(OutboxMessage), rows)
     pending = sum(1 for row in rows if row["state"] == "pending")
     return Written(pending, len(rows) - pending)
