@@ -11,7 +11,7 @@ from reminder_service.app import App
 from reminder_service.domain.messages.form import PERSON, UNIT_CODE, UNIT_REST, Formed, MessageForm
 from reminder_service.services.audit import Actor
 from reminder_service.services.db.engine import _alembic_config, upgrade
-from reminder_service.services.db.models import OutboxForm, OutboxMessage
+from reminder_service.services.db.models import DeliveryAttempt, OutboxForm, OutboxMessage
 from reminder_service.services.outbox import text as outbox_text
 from reminder_service.services.outbox.admin import purge
 from reminder_service.services.outbox.enqueue import Envelope, enqueue
@@ -70,8 +70,11 @@ def test_a_row_whose_names_were_edited_by_hand_is_set_aside_in_words_and_the_res
     with app.session() as session:
         state, error = session.execute(select(OutboxMessage.state, OutboxMessage.last_error)
                                        .where(OutboxMessage.dedupe_key == "n:0:email")).one()
+        attempts = session.scalars(select(DeliveryAttempt.outcome).join(OutboxMessage)
+                                   .where(OutboxMessage.dedupe_key == "n:0:email")).all()
     assert state == "dead"
     assert error is not None and "không đọc được tên đơn vị và người nhận" in error
+    assert attempts == ["dead"]  # recorded like any message that can never be sent
 
 
 def test_purging_sent_rows_takes_their_form_only_when_no_waiting_row_names_it(app: App) -> None:

@@ -70,22 +70,21 @@ class TemplateRenderer:
         def render(decision: Decision, delivery: Delivery) -> Rendered | Formed:
             oid, recipient = decision.obligation_id, delivery.recipient
             obligation, unit = rows[oid]
-            facts = facts_of.get(oid)
-            if facts is None:
-                facts = facts_of[oid] = row_facts(obligation, unit)
-            reminder_round = sent_before.get((oid, decision.series, decision.rung.stage), 0) + 1
+            rows_facts = facts_of.get(oid)
+            if rows_facts is None:
+                rows_facts = facts_of[oid] = row_facts(obligation, unit)
+            role, what, informed = recipient.role, missing.get(oid), decision.leadership_informed
+            round_ = sent_before.get((oid, decision.series, decision.rung.stage), 0) + 1
 
             def context() -> ReminderContext:
-                return reminder_context(
-                    obligation, unit, recipient, calendar=self.calendar_of(obligation.year),
-                    office_name=self.office_name, today=self.today, workdays=self.workdays, role=recipient.role,
-                    missing=missing.get(oid), leadership_informed=decision.leadership_informed,
-                    reminder_round=reminder_round,
-                )
+                return reminder_context(obligation, unit, recipient, calendar=self.calendar_of(obligation.year),
+                                        office_name=self.office_name, today=self.today, workdays=self.workdays,
+                                        role=role, missing=what, leadership_informed=informed,
+                                        reminder_round=round_)
 
-            return memo.render_facts(
-                reminder_facts(facts, recipient, role=recipient.role, missing=missing.get(oid),
-                               leadership_informed=decision.leadership_informed, reminder_round=reminder_round),
-                unit.name, unit.code, recipient.name, context, decision.stage.template_name, delivery.channel)
+            facts = reminder_facts(rows_facts, recipient, role=role, missing=what, leadership_informed=informed,
+                                   reminder_round=round_)
+            return memo.render_facts(facts, unit.name, unit.code, recipient.name, context,
+                                     decision.stage.template_name, delivery.channel)
 
         return render

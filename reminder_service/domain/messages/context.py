@@ -87,7 +87,6 @@ def _attributes(protocol: type) -> tuple[str, ...]:
 # to add it here; the names are left out because messages.memo fills them in.
 _OBLIGATION_FACTS = attrgetter(*_attributes(ObligationValues))
 _UNIT_FACTS = attrgetter(*(name for name in _attributes(UnitValues) if name not in ("code", "name")))
-NAME_ATTRIBUTES = frozenset({("unit", "code"), ("unit", "name"), ("recipient", "name")})
 
 
 def row_facts(obligation: ObligationValues, unit: UnitValues) -> tuple[object, ...]:

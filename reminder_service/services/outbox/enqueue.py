@@ -84,6 +84,8 @@ def store_forms(session: Session, envelopes: Sequence[Envelope], stamp: datetime
     known = known or {}
     used = dict.fromkeys(e.text.form for e in envelopes
                          if isinstance(e.text, Formed) and not e.skip_reason and e.text.form not in known)
+    if not used:  # summaries and claim notices: nothing to write, nothing to flush
+        return dict(known)
     # ORM rows and a flush rather than INSERT … RETURNING, which SQLite before 3.35 lacks.
     stored = {form: OutboxForm(subject=form.subject, body_text=form.text, body_html=form.html, created_at=stamp)
               for form in used}

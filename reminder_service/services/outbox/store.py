@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Engine, and_, insert, or_, select, update
 
 from reminder_service.domain.buttons import Buttons
 from reminder_service.domain.messages.form import MessageForm
+from reminder_service.domain.messages.render import Rendered
 from reminder_service.services.db.models import DeliveryAttempt, OutboxMessage, Person, table_of
 from reminder_service.services.outbox.text import COLUMNS, UnreadableNamesError, joined, text_of
 
@@ -147,21 +148,28 @@ class OutboxStore:
                 .select_from(joined(OUTBOX.outerjoin(PEOPLE, PEOPLE.c.id == OUTBOX.c.person_id)))
                 .where(OUTBOX.c.id.in_(won))
             ).all()
-            order = {row_id: i for i, row_id in enumerate(won)}
-            claimed: list[Claimed] = []
-            forms: dict[int, MessageForm] = {}
-            for r in rows:
-                try:
-                    message = text_of(r, forms)
-                except UnreadableNamesError as exc:
-                    # Only a hand-edited row gets here: set it aside with the reason, never retry it.
-                    connection.execute(update(OUTBOX).where(OUTBOX.c.id == r.id, OUTBOX.c.state == "sending")
-                                       .values(state="dead", lease_until=None, last_error=str(exc)))
-                    log.warning("outbox_text_unreadable", outbox_id=r.id)
-                    continue
-                claimed.append(Claimed(r.id, r.dedupe_key, r.channel, r.address or "", r.name or "",
-                                       message.subject, message.text, message.html, r.attempts, lease_until,
-                                       parse_buttons(r.buttons), r.created_at))
+        order = {row_id: i for i, row_id in enumerate(won)}
+        claimed: list[Claimed] = []
+        unreadable: list[Outcome] = []
+        forms: dict[int, MessageForm] = {}
+        for r in rows:
+            reason = None
+            try:
+                message = text_of(r, forms)
+            except UnreadableNamesError as exc:
+                message, reason = Rendered("", "", ""), str(exc)
+            row = Claimed(r.id, r.dedupe_key, r.channel, r.address or "", r.name or "", message.subject,
+                          message.text, message.html, r.attempts, lease_until, parse_buttons(r.buttons),
+                          r.created_at)
+            if reason is None:
+                claimed.append(row)
+            else:
+                # Only a hand-edited row gets here: dead at once, with its reason, like any message that
+                # can never be sent; the rest of the batch goes on.
+                log.warning("outbox_text_unreadable", outbox_id=r.id)
+                unreadable.append(Outcome(row, "dead", now, error=reason))
+        if unreadable:
+            self.write(unreadable)
         return sorted(claimed, key=lambda c: order[c.id])
 
     def write(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
