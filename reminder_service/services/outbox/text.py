@@ -43,8 +43,9 @@ def text_of(row: Any, forms: dict[int, MessageForm] | None = None) -> Rendered:
         return Rendered(row.subject or "", row.body_text or "", row.body_html or "")
     names = parse_names(row.names or "")
     if names is None:
-        raise UnreadableNamesError("không đọc được tên đơn vị và người nhận của tin (cột names đã bị sửa?); "
-                                   "tin không được gửi")
+        raise UnreadableNamesError(
+            "không đọc được tên đơn vị và người nhận của tin (cột names phải là danh sách JSON gồm 3 chuỗi); "
+            "sửa lại rồi gửi lại bằng: reminder-service outbox retry <số của tin>")
     forms = {} if forms is None else forms
     form = forms.get(row.form_id)
     if form is None:
