@@ -17,10 +17,12 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-run
 	@touch $@
 
 # The demo district is loaded (idempotently) into ./var/ so the service has something to show; today's
-# picture is printed before the service starts, as the README shows.
+# picture and a sign-in link for the demo's Phòng Nội vụ officer (the web console, http://127.0.0.1:8080)
+# are printed before the service starts, as the README shows.
 run: $(VENV)/.installed-run
 	$(BIN)/reminder-service init --demo
 	$(BIN)/reminder-service today
+	$(BIN)/reminder-service web link noivu@songlam.example
 	$(BIN)/reminder-service run
 
 lint: $(VENV)/.installed-dev

@@ -79,6 +79,23 @@ class TelegramSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The office's web console (adapters/web), served by `run` in the same process and by `web`."""
+
+    # On by default so that `make run` shows the demo board; an office turns it off with enabled = false.
+    enabled: bool = True
+    listen: str = "127.0.0.1"
+    port: int = 8080
+    # The address people reach it at (through the office's reverse proxy); sign-in links and calendar
+    # feeds are written with it. https:// makes the session cookie Secure.
+    public_url: str = "http://127.0.0.1:8080"
+
+    @property
+    def secure(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     calendar: CalendarSettings
@@ -92,6 +109,7 @@ class Config:
     # The incoming-register folder the daemon watches; None switches the intake guard off.
     watch_dir: Path | None = None
     escalation: Policy = field(default_factory=Policy)
+    web: WebSettings = WebSettings()
 
 
 class ConfigError(UserError):
@@ -109,6 +127,7 @@ _SECTIONS: dict[str, set[str]] = {
     "delivery": {"jsonl"},
     "register": {"watch_dir"},
     "escalation": ESCALATION_KEYS,
+    "web": {"enabled", "listen", "port", "public_url"},
 }
 
 
@@ -141,6 +160,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     jsonl = reader.text(delivery, "delivery", "jsonl")
     watch_dir = reader.text(register, "register", "watch_dir")
     escalation = parse_policy(reader.section(data, "escalation"), reader.fail)
+    web = _web(reader, reader.section(data, "web"))
     return Config(
         path=path,
         database_url=env_url or reader.text(database, "database", "url") or DEFAULT_DATABASE_URL,
@@ -168,6 +188,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         outbox_jsonl=(base / jsonl) if jsonl else None,
         watch_dir=(base / watch_dir) if watch_dir else None,
         escalation=escalation,
+        web=web,
         calendar=CalendarSettings(
             directive=reader.text(calendar, "calendar", "directive") or "cchc",
             directives_dir=(base / directives_dir) if directives_dir else None,
@@ -183,6 +204,20 @@ def _webhook_url(reader: _Reader, telegram: dict[str, Any]) -> str | None:
         reader.fail('[telegram].webhook_url phải là địa chỉ https://…, ví dụ "https://cchc.example.gov.vn/telegram"',
                     "telegram", "webhook_url")
     return url
+
+
+def _web(reader: _Reader, web: dict[str, Any]) -> WebSettings:
+    listen = reader.text(web, "web", "listen") or "127.0.0.1"
+    port = reader.integer(web, "web", "port", 8080, 1, 65535)
+    url = reader.text(web, "web", "public_url")
+    if url is None:
+        shown = "127.0.0.1" if listen in {"0.0.0.0", "::"} else listen
+        url = f"http://{shown}:{port}"
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
+        reader.fail('[web].public_url phải là địa chỉ http(s)://… mà cán bộ mở trong trình duyệt, '
+                    'ví dụ "https://cchc.example.gov.vn"', "web", "public_url")
+    return WebSettings(enabled=reader.boolean(web, "web", "enabled", True), listen=listen, port=port,
+                       public_url=url.rstrip("/"))
 
 
 def _read(path: Path) -> tuple[str, dict[str, Any]]:

@@ -44,8 +44,9 @@ from reminder_service.services.reminders import TemplateRenderer
 from reminder_service.services.summaries import write_summaries
 from reminder_service.services.watch import check_folder, last_import, set_state
 
-if TYPE_CHECKING:  # the chat bot (python-telegram-bot's Application) loads only when one is built
+if TYPE_CHECKING:  # the chat bot (python-telegram-bot's Application) and the console (uvicorn) load only when used
     from reminder_service.adapters.telegram.service import ChatBot
+    from reminder_service.webserver import WebServer
 
 log = structlog.get_logger(__name__)
 SERVICE_ACTOR = Actor("reminder-service", "daemon")
@@ -86,10 +87,11 @@ class Daemon:
     def __init__(self, app: App, notifiers: Mapping[str, Notifier], *, clock: Callable[[], datetime],
                  policy: Policy | None = None, intervals: Intervals = Intervals(),
                  bot: Callable[[RateLimiter], ChatBot | None] | None = None,
-                 elector: Elector | None = None) -> None:
+                 elector: Elector | None = None, web: WebServer | None = None) -> None:
         """``bot`` builds the chat bot (or none) around the limiter the dispatcher uses, so reminders
         and answers together stay within Telegram's limits. ``elector``: how this instance learns it
-        leads (leader.claim); none means it is the only instance."""
+        leads (leader.claim); none means it is the only instance. ``web``: the console, served on every
+        instance for as long as the daemon runs."""
         self.app = app
         self.notifiers = notifiers
         self.clock = clock
@@ -99,6 +101,7 @@ class Daemon:
         self.dispatcher = Dispatcher(app, notifiers, clock, limiter=limiter, on_moved=self.follow_move)
         self.bot = bot(limiter) if bot is not None else None
         self.election = Election(elector or Sole(), self._lead, self._follow)
+        self.web = web
         self._stop = asyncio.Event()
         self._dispatching: asyncio.Task[DispatchReport] | None = None
         self._scheduler: AsyncIOScheduler | None = None
@@ -257,10 +260,14 @@ class Daemon:
         systemd.status(STATUS_FOLLOWER)
         systemd.ready()
         election = asyncio.ensure_future(self.election.run(self._stop))
+        serving = asyncio.ensure_future(self.web.serve()) if self.web is not None else None
         try:
             await self._stop.wait()
         finally:
             scheduler.shutdown(wait=False)
+            if self.web is not None and serving is not None:
+                self.web.stop()
+                await asyncio.wait([serving])
             if self.bot is not None and self.bot.started:
                 await self.bot.stop()
             # Leadership goes only once the bot has stopped polling, then the lock is released at once.

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 from reminder_service.adapters.telegram.access import PERMITTED
 from reminder_service.adapters.telegram.answers import (
     Answer,
-    Scope,
     UnitMatch,
     find_units,
     overdue_answer,
@@ -40,6 +39,7 @@ from reminder_service.adapters.telegram.answers import (
 from reminder_service.adapters.telegram.answers_calendar import calendar_answer, help_answer
 from reminder_service.adapters.telegram.commands import BY_KEY
 from reminder_service.app import App
+from reminder_service.domain.access import Scope
 from reminder_service.domain.escalation.policy import UNIT_ROLES
 from reminder_service.domain.messages.render import telegram_plain
 from reminder_service.services.audit import Actor

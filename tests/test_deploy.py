@@ -203,7 +203,8 @@ def test_example_config_uncommented_loads_and_shows_the_defaults(tmp_path: Path)
 
 def test_example_config_shows_every_key_in_the_order_a_reader_needs() -> None:
     data = tomllib.loads(_uncommented())
-    order = ["office", "database", "calendar", "email", "telegram", "register", "delivery", "status", "escalation"]
+    order = ["office", "database", "calendar", "email", "telegram", "web", "register", "delivery", "status",
+             "escalation"]
     assert list(data) == order
     assert set(order) == set(_SECTIONS)
     for section, keys in _SECTIONS.items():

@@ -41,6 +41,7 @@ class RootGroup(ViGroup):
         "preview": "preview_cmd:preview",
         "health": "health_cmd:health",
         "outbox": "outbox_cmd:outbox",
+        "web": "web_cmd:web",
     }
 
     # Groups whose commands come from several modules: each module names its part, the root joins them,

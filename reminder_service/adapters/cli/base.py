@@ -353,10 +353,3 @@ class CountType(click.ParamType[int]):
                       param, ctx)
         return int(text)
 
-
-# What each stage is called in the CLI's tables.
-STAGE_WORDS = {"notice": "Thông báo sớm", "reminder": "Nhắc hạn", "due_today": "Hạn cuối hôm nay",
-               "overdue": "Quá hạn", "escalated": "Đôn đốc sau quá hạn", "incomplete": "Còn thiếu",
-               "incomplete_reminder": "Nhắc bổ sung", "digest": "Tổng hợp hằng ngày",
-               "rollup": "Báo cáo lãnh đạo trong ngày",
-               "weekly": "Tổng hợp hằng tuần", "claim": "Đơn vị báo đã gửi", "claim_rejected": "Chưa nhận được"}

@@ -10,7 +10,6 @@ import click
 
 from calendars.words import dmy
 from reminder_service.adapters.cli.base import (
-    STAGE_WORDS,
     ChoiceType,
     CountType,
     DayType,
@@ -24,10 +23,9 @@ from reminder_service.domain.escalation.policy import CHANNEL_NAMES
 from reminder_service.health import shorten
 from reminder_service.services.outbox.admin import STATES, OutboxRow, list_rows, purge, retry_dead
 from reminder_service.services.present.table import render
+from reminder_service.services.present.words import CHANNEL_WORDS, STAGE_WORDS
+from reminder_service.services.present.words import OUTBOX_STATE_WORDS as STATE_WORDS
 
-STATE_WORDS = {"pending": "chờ gửi", "sending": "đang gửi", "sent": "đã gửi", "dead": "thất bại",
-               "skipped": "bỏ qua"}
-CHANNEL_WORDS = {"telegram": "Telegram", "email": "E-mail"}
 NONE = "—"
 
 

@@ -10,7 +10,9 @@ that serialises writers and has no row locks for the outbox, so it is refused wi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,12 +24,16 @@ from reminder_service.app import App
 from reminder_service.channels import build_notifiers, channel_words, chat_bot
 from reminder_service.daemon import Daemon
 from reminder_service.domain import clock
+from reminder_service.domain.errors import UserError
 from reminder_service.domain.escalation.decide import next_send_time
 from reminder_service.domain.escalation.policy import Policy
 from reminder_service.leader import Elector, claim
 from reminder_service.services.db.urls import secrets
 from reminder_service.services.outbox.dispatch import DispatchReport
 from reminder_service.services.reconcile import TickReport
+
+if TYPE_CHECKING:  # uvicorn and Starlette load only when the console is served
+    from reminder_service.webserver import WebServer
 
 
 def _next_window(now: datetime, policy: Policy, workdays: WorkCalendar) -> str:
@@ -67,11 +73,30 @@ def run(ctx: click.Context, once: bool, at: str | None, as_of: date | None) -> N
         elector.release()  # the daemon has released it already as it stopped; a second time is harmless
 
 
+def _console(app: App, now: Callable[[], datetime]) -> WebServer | None:
+    """The web console when the configuration wants it; a port already taken is said, and the reminders
+    run on without it (they matter more than the page)."""
+    if not app.config.web.enabled:
+        return None
+    from reminder_service.webserver import WebServer, bind
+
+    try:
+        sock = bind(app.config.web)
+    except UserError as error:
+        click.echo(f"Cảnh báo: {error}", err=True)
+        return None
+    server = WebServer(app, now, sock)
+    click.echo(f"Bảng điều khiển web: {app.config.web.public_url} (lấy liên kết đăng nhập: "
+               "reminder-service web link <số, thư điện tử hoặc họ tên>)")
+    return server
+
+
 def _serve(app: App, elector: Elector, once: bool, moment: datetime | None, as_of: date | None) -> None:
     notifiers = build_notifiers(app.config)
     now = clock.shifted(as_of) if as_of is not None else (lambda: moment) if moment is not None else clock.now
 
-    daemon = Daemon(app, notifiers, clock=now, elector=elector,
+    web = None if once else _console(app, now)
+    daemon = Daemon(app, notifiers, clock=now, elector=elector, web=web,
                     bot=None if once else (lambda limiter: chat_bot(app, now, limiter, notifiers)))
     if once:
         async def one_pass() -> tuple[TickReport, DispatchReport]:

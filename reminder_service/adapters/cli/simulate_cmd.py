@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from calendars.words import dmy
 from reminder_service.adapters.cli.base import (
-    STAGE_WORDS,
     ChoiceType,
     DayType,
     ViCommand,
@@ -25,6 +24,7 @@ from reminder_service.adapters.cli.base import (
 from reminder_service.domain.errors import UserError
 from reminder_service.services.db.models import Obligation, Submission, Unit
 from reminder_service.services.present.table import render
+from reminder_service.services.present.words import STAGE_WORDS
 from reminder_service.services.reconcile import load_recipients
 from reminder_service.services.registry.people import ROLE_LABELS
 from reminder_service.services.simulate import SimMessage, SimObligation, SimSubmission, simulate

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from reminder_service.adapters.telegram.answers import Scope
 from reminder_service.adapters.telegram.replies import ChatRef
-from reminder_service.domain.escalation.policy import UNIT_ROLES
+from reminder_service.domain.access import Scope
 from reminder_service.services.linking import is_registered_group, person_for_chat
 
 _READ = frozenset({"overdue", "status", "upcoming", "unit", "calendar", "help", "start"})
@@ -38,13 +37,10 @@ class Caller:
 
     @property
     def scope(self) -> Scope:
-        if self.role in UNIT_ROLES:
-            return Scope.unit(self.unit_id) if self.unit_id is not None else Scope(frozenset())
-        return Scope.everything()
+        return Scope.of(self.role, self.unit_id)
 
     def sees_unit(self, unit_id: int) -> bool:
-        allowed = self.scope.unit_ids
-        return allowed is None or unit_id in allowed
+        return self.scope.sees(unit_id)
 
 
 def identify(session: Session, chat: ChatRef) -> Caller | None:

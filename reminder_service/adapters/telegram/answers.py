@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from calendars.words import number
 from calendars.workdays import WorkCalendar
 from reminder_service.config import StatusSettings
+from reminder_service.domain.access import Scope
 from reminder_service.domain.messages.render import new_environment
 from reminder_service.domain.status import STATUS_CODES, StatusCode, StatusRow
 from reminder_service.domain.textfold import fold
@@ -44,22 +45,6 @@ class Answer:
 
     header: str
     lines: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Whose units an answer may show: None is every unit (receiver, leadership); a unit head or focal
-    officer sees their own unit only."""
-
-    unit_ids: frozenset[int] | None
-
-    @classmethod
-    def everything(cls) -> Scope:
-        return cls(None)
-
-    @classmethod
-    def unit(cls, unit_id: int) -> Scope:
-        return cls(frozenset({unit_id}))
 
 
 @dataclass(frozen=True)

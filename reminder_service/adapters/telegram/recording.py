@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 from calendars.words import weekday_dmy
 from reminder_service.adapters.telegram import actions
 from reminder_service.adapters.telegram.access import Caller
-from reminder_service.adapters.telegram.answers import Scope, find_units
+from reminder_service.adapters.telegram.answers import find_units
 from reminder_service.adapters.telegram.commands import CommandError, echo, usage_error
 from reminder_service.adapters.telegram.periods import parse_submitted
 from reminder_service.adapters.telegram.replies import CallbackOutcome, ChatRef, Reply
 from reminder_service.app import App
+from reminder_service.domain.access import Scope
 from reminder_service.domain.clock import wall
 from reminder_service.services.audit import Actor
 from reminder_service.services.db.models import Obligation

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from reminder_service.adapters.telegram import answering, recording
 from reminder_service.adapters.telegram.access import Caller, group_open, identify
-from reminder_service.adapters.telegram.answers import Scope, find_units, unit_matches_answer
+from reminder_service.adapters.telegram.answers import find_units, unit_matches_answer
 from reminder_service.adapters.telegram.commands import HELP, CommandError, Invocation, parse_invocation
 from reminder_service.adapters.telegram.periods import (
     parse_calendar,
@@ -29,6 +29,7 @@ from reminder_service.adapters.telegram.periods import (
 from reminder_service.adapters.telegram.presses import on_callback
 from reminder_service.adapters.telegram.replies import CallbackOutcome, ChatRef, Reply
 from reminder_service.app import App
+from reminder_service.domain.access import Scope
 from reminder_service.domain.clock import wall
 from reminder_service.services import audit
 from reminder_service.services.chat_migration import follow_chat_migration

@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import Any, Literal
 
@@ -131,6 +131,12 @@ def render_claim(kind: str, channel: str, ctx: object) -> Rendered:
     if not _TEMPLATE_NAME.match(kind):
         raise UnknownTemplateError(kind)
     return _render_channel(f"claims/{channel}/{kind}.j2", channel, {"ctx": ctx})
+
+
+def render_signin(channel: str, *, office_name: str, name: str, link: str, expires_at: datetime) -> Rendered:
+    """A one-time sign-in link to the web console for one person (``expires_at``: Vietnamese wall time)."""
+    values = {"office_name": office_name, "name": name, "link": link, "expires_at": expires_at}
+    return _render_channel(f"signin/{channel}/link.j2", channel, values)
 
 
 def render_claim_reply(outcome: str, values: dict[str, Any]) -> str:

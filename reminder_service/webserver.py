@@ -1,0 +1,96 @@
+"""Serving the web console: inside `run` (one process, one systemd unit) or alone (`reminder-service web`).
+
+uvicorn serves the ASGI app on a socket bound here first, so a port already taken is a sentence for the
+operator, not uvicorn's exit of the whole process; inside `run` the reminders go on without the console.
+The daemon owns the signals: uvicorn's own handlers are left out and the server stops when told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+import structlog
+import uvicorn
+
+from reminder_service.adapters.web.app import build
+from reminder_service.adapters.web.context import Console
+from reminder_service.app import App
+from reminder_service.config import WebSettings
+from reminder_service.domain.errors import UserError, os_reason
+from reminder_service.services.registry.people import office_name
+
+log = structlog.get_logger(__name__)
+
+
+def console_for(app: App, clock: Callable[[], datetime]) -> Console:
+    kinds: dict[str, str] = {}
+    for directive in app.directive_versions():
+        kinds.update(directive.unit_kinds)
+    with app.session() as session:
+        office = office_name(session, app.config.office_name)
+    return Console(workspace=app, clock=clock, public_url=app.config.web.public_url, office_name=office,
+                   due_soon_working_days=app.config.status.due_soon_working_days,
+                   policy=app.config.escalation, kinds=kinds)
+
+
+def bind(settings: WebSettings) -> socket.socket:
+    """The listening socket, or a UserError that says what to change."""
+    family = socket.AF_INET6 if ":" in settings.listen else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.listen, settings.port))
+    except OSError as exc:
+        sock.close()
+        raise UserError(
+            f"không mở được Bảng điều khiển web tại {settings.listen}:{settings.port} ({os_reason(exc)}); "
+            "có thể một chương trình khác (hoặc một phiên reminder-service khác) đang dùng cổng này. Hãy đổi "
+            "[web].port trong tệp cấu hình, dừng chương trình kia, hoặc tắt bảng điều khiển bằng [web] enabled = false."
+        ) from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # The daemon (or `web`) handles SIGTERM and SIGINT and calls stop(); uvicorn must not replace them.
+        yield
+
+
+class WebServer:
+    def __init__(self, app: App, clock: Callable[[], datetime], sock: socket.socket) -> None:
+        self.sock = sock
+        config = uvicorn.Config(build(console_for(app, clock)), log_level="warning", access_log=False,
+                                lifespan="off", server_header=False, proxy_headers=True,
+                                forwarded_allow_ips="127.0.0.1")
+        self.server = _Server(config)
+
+    @property
+    def address(self) -> str:
+        host, port = self.sock.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    async def serve(self) -> None:
+        log.info("web_started", address=self.address)
+        try:
+            await self.server.serve(sockets=[self.sock])
+        finally:
+            self.sock.close()
+            log.info("web_stopped")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+
+
+async def serve_until(server: WebServer, stop: asyncio.Event) -> None:
+    """Serve until ``stop`` is set (the daemon's stop, or a signal for `web` alone)."""
+    task = asyncio.ensure_future(server.serve())
+    await stop.wait()
+    server.stop()
+    await task
