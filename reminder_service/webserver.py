@@ -34,7 +34,8 @@ def console_for(app: App, clock: Callable[[], datetime]) -> Console:
         office = office_name(session, app.config.office_name)
     return Console(workspace=app, clock=clock, public_url=app.config.web.public_url, office_name=office,
                    due_soon_working_days=app.config.status.due_soon_working_days,
-                   policy=app.config.escalation, kinds=kinds)
+                   policy=app.config.escalation, kinds=kinds, bot_username=app.config.telegram.bot_username,
+                   telegram_enabled=app.config.telegram.enabled)
 
 
 def bind(settings: WebSettings) -> socket.socket:

@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy import select
 
 from reminder_service.app import App
-from reminder_service.config import CalendarSettings, Config, WebSettings
+from reminder_service.config import CalendarSettings, Config, TelegramSettings, WebSettings
 from reminder_service.services import signin
 from reminder_service.services.audit import Actor
 from reminder_service.services.db.models import Person
@@ -90,7 +90,8 @@ def page_token(client: httpx.Client, path: str = "/") -> str:
 
 
 @contextmanager
-def served(db_url: str, *, public_url: str | None = None, demo: bool = True) -> Iterator[Served]:
+def served(db_url: str, *, public_url: str | None = None, demo: bool = True,
+           telegram: TelegramSettings | None = None) -> Iterator[Served]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -98,7 +99,7 @@ def served(db_url: str, *, public_url: str | None = None, demo: bool = True) -> 
     port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     config = Config(path=None, calendar=CalendarSettings(), database_url=db_url,
-                    web=WebSettings(port=port, public_url=public_url or url))
+                    web=WebSettings(port=port, public_url=public_url or url), telegram=telegram or TelegramSettings())
     app = App.from_config(config)
     clock = Clock()
     if demo:

@@ -85,10 +85,7 @@ def _console(app: App, now: Callable[[], datetime]) -> WebServer | None:
     except UserError as error:
         click.echo(f"Cảnh báo: {error}", err=True)
         return None
-    server = WebServer(app, now, sock)
-    click.echo(f"Bảng điều khiển web: {app.config.web.public_url} (lấy liên kết đăng nhập: "
-               "reminder-service web link <số, thư điện tử hoặc họ tên>)")
-    return server
+    return WebServer(app, now, sock)
 
 
 def _serve(app: App, elector: Elector, once: bool, moment: datetime | None, as_of: date | None) -> None:
@@ -117,5 +114,8 @@ def _serve(app: App, elector: Elector, once: bool, moment: datetime | None, as_o
                    "hình: chỉ dùng để tập huấn, trình diễn.")
     click.echo(f"Dịch vụ đang chạy ({channel_words(app.config)}); "
                f"{_next_window(now(), daemon.policy, app.workdays)}. Nhấn Ctrl+C để dừng.")
+    if web is not None:
+        click.echo(f"Bảng điều khiển web: {app.config.web.public_url} (liên kết đăng nhập: "
+                   "reminder-service web link <số, thư điện tử hoặc họ tên>)")
     asyncio.run(daemon.run())
     click.echo("Đã dừng dịch vụ.")

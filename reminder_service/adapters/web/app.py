@@ -11,11 +11,12 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from reminder_service.adapters.web import actions, api, board_pages, signin_pages
+from reminder_service.adapters.web import actions, api, board_pages, register_pages, registry_pages, signin_pages
 from reminder_service.adapters.web.auth import MAX_FORM_BYTES, Refused
 from reminder_service.adapters.web.context import Console
 from reminder_service.adapters.web.headers import SecurityHeaders
-from reminder_service.adapters.web.pages import render
+from reminder_service.adapters.web.pages import NAV, render
+from reminder_service.adapters.web.uploads import Uploads
 
 log = structlog.get_logger(__name__)
 
@@ -68,6 +69,8 @@ def build(console: Console) -> Starlette:
         Route("/api/status", api.status),
         Mount("/static", StaticFiles(packages=[("reminder_service.adapters.web", "static")]), name="static"),
     ]
+    routes += register_pages.ROUTES
+    routes += registry_pages.ROUTES
     app = Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeaders, secure=console.secure)],
@@ -76,4 +79,6 @@ def build(console: Console) -> Starlette:
     )
     app.state.console = console
     app.state.throttle = signin_pages.Throttle()
+    app.state.uploads = Uploads()
+    app.state.nav = (*NAV, *register_pages.NAV, *registry_pages.NAV)
     return app

@@ -109,7 +109,10 @@ def guarded(need: Need = "read") -> Callable[[Endpoint], Endpoint]:
             request.state.viewer = viewer
             request.state.csrf = found.csrf
             request.state.session_id = found.session_id
-            return await endpoint(request)
+            try:
+                return await endpoint(request)
+            finally:
+                await request.close()  # an upload's spooled temporary file, if the form had one
 
         guard.__name__ = endpoint.__name__
         guard.__doc__ = endpoint.__doc__

@@ -22,6 +22,10 @@ class Console:
     policy: Policy
     # The directive's unit kinds and their Vietnamese names, for the kind filter.
     kinds: dict[str, str]
+    # The bot's @username without the @: invitations then carry a t.me link (and its QR code).
+    bot_username: str | None = None
+    # Whether the chat bot runs at all: an invitation handed out before it does cannot be redeemed yet.
+    telegram_enabled: bool = False
 
     @property
     def secure(self) -> bool:

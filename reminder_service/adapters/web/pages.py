@@ -106,7 +106,9 @@ def render(request: Request, name: str, values: dict[str, Any], status: int = 20
         values = {"flash_kind": notice[0], "flash": notice[1], **values}
     context = {
         "office_name": console.office_name, "viewer": viewer, "csrf": getattr(request.state, "csrf", ""),
-        "nav": [item for item in NAV if viewer is not None and (item.need == "read" or viewer.writes)],
+        "nav": [item for item in request.app.state.nav
+                if viewer is not None and (item.need == "read" or viewer.writes or
+                                           (item.need == "office" and viewer.scope.unit_ids is None))],
         "path": request.url.path, "today": console.clock().date(), **values,
     }
     context.setdefault("flash", None)

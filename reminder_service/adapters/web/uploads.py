@@ -1,0 +1,75 @@
+"""Files uploaded for a preview, kept until the person confirms (or for an hour).
+
+A preview and its confirmation are two requests; the file waits between them in a private temporary
+folder of this process, under a random name that only the uploader's page knows, and with the
+uploader's person id, so nobody else can confirm it. Its original name is kept: the import records it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+KEEP_SECONDS = 3600
+_SAFE = re.compile(r"[^0-9A-Za-zÀ-ỹ._ -]+")
+
+
+@dataclass(frozen=True)
+class Upload:
+    token: str
+    path: Path
+
+
+def safe_name(name: str, default: str) -> str:
+    """The file's own name without folders or odd characters (a browser on Windows may send a full path)."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    cleaned = _SAFE.sub("_", base).strip(" .")[:120]
+    return cleaned or default
+
+
+class Uploads:
+    def __init__(self) -> None:
+        self._root: Path | None = None
+
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            self._root = Path(tempfile.mkdtemp(prefix="reminder-service-uploads-"))
+        return self._root
+
+    def keep(self, data: bytes, name: str, person_id: int) -> Upload:
+        self._prune()
+        token = secrets.token_urlsafe(24)
+        folder = self.root / token
+        folder.mkdir(mode=0o700)
+        (folder / ".owner").write_text(str(person_id))
+        path = folder / name
+        path.write_bytes(data)
+        return Upload(token, path)
+
+    def find(self, token: str, person_id: int) -> Path | None:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{20,64}", token or ""):
+            return None
+        folder = self.root / token
+        owner = folder / ".owner"
+        if not owner.is_file() or owner.read_text() != str(person_id):
+            return None
+        files = [p for p in folder.iterdir() if p.name != ".owner"]
+        return files[0] if files else None
+
+    def drop(self, token: str) -> None:
+        if re.fullmatch(r"[A-Za-z0-9_-]{20,64}", token or ""):
+            shutil.rmtree(self.root / token, ignore_errors=True)
+
+    def _prune(self) -> None:
+        if self._root is None:
+            return
+        limit = time.time() - KEEP_SECONDS
+        for folder in self._root.iterdir():
+            if folder.stat().st_mtime < limit:
+                shutil.rmtree(folder, ignore_errors=True)
