@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 import structlog
-from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_SUBMITTED,
+    JobEvent,
+    JobExecutionEvent,
+)
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import IntegrityError
 
@@ -105,6 +111,10 @@ class Daemon:
         self._stop = asyncio.Event()
         self._dispatching: asyncio.Task[DispatchReport] | None = None
         self._scheduler: AsyncIOScheduler | None = None
+        # Jobs handed to the executor and not finished: stopping waits for them (see _quiesce).
+        self._running_jobs = 0
+        self._jobs_idle = asyncio.Event()
+        self._jobs_idle.set()
 
     # -- jobs (synchronous ones run in a worker thread) ------------------------------------------
 
@@ -238,12 +248,28 @@ class Daemon:
         self.dispatcher.request_stop()
         self._stop.set()
 
+    def _job_event(self, event: JobEvent) -> None:
+        self._running_jobs += 1 if event.code == EVENT_JOB_SUBMITTED else -1
+        if self._running_jobs > 0:
+            self._jobs_idle.clear()
+        else:
+            self._jobs_idle.set()
+
+    async def _quiesce(self, scheduler: AsyncIOScheduler, limit: float = 60.0) -> None:
+        """Let the jobs under way end before the scheduler shuts down. APScheduler's shutdown cancels
+        their futures, but a job in a worker thread cannot be interrupted: it ran on regardless, and the
+        cancellation was logged as a failed job with a traceback on every stop that met a tick."""
+        scheduler.pause()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._jobs_idle.wait(), limit)
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
         scheduler = self._scheduler = AsyncIOScheduler(timezone=TIMEZONE, job_defaults=JOB_DEFAULTS)
         scheduler.add_listener(self._job_failed, EVENT_JOB_ERROR)
+        scheduler.add_listener(self._job_event, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         scheduler.add_job(self.dispatch, "interval", id="dispatch", seconds=self.intervals.dispatch_seconds,
                           next_run_time=_at_once())
         watchdog = systemd.watchdog_interval()
@@ -264,6 +290,7 @@ class Daemon:
         try:
             await self._stop.wait()
         finally:
+            await self._quiesce(scheduler)
             scheduler.shutdown(wait=False)
             if self.web is not None and serving is not None:
                 self.web.stop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import socket
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -47,11 +48,18 @@ def bind(settings: WebSettings) -> socket.socket:
         sock.bind((settings.listen, settings.port))
     except OSError as exc:
         sock.close()
-        raise UserError(
-            f"không mở được Bảng điều khiển web tại {settings.listen}:{settings.port} ({os_reason(exc)}); "
-            "có thể một chương trình khác (hoặc một phiên reminder-service khác) đang dùng cổng này. Hãy đổi "
-            "[web].port trong tệp cấu hình, dừng chương trình kia, hoặc tắt bảng điều khiển bằng [web] enabled = false."
-        ) from None
+        where = f"{settings.listen}:{settings.port}"
+        if exc.errno == errno.EADDRINUSE:
+            reason = ("cổng này đang được một chương trình khác (hoặc một phiên reminder-service khác) dùng; hãy "
+                      "đổi [web].port trong tệp cấu hình hoặc dừng chương trình kia")
+        elif exc.errno == errno.EACCES:
+            reason = "không có quyền mở cổng này (cổng dưới 1024 cần quyền quản trị); hãy dùng cổng từ 1024 trở lên"
+        elif exc.errno == errno.EADDRNOTAVAIL:
+            reason = "máy chủ không có địa chỉ này; hãy sửa [web].listen, thường là 127.0.0.1"
+        else:
+            reason = f"{os_reason(exc)}; hãy kiểm tra [web].listen và [web].port"
+        raise UserError(f"không mở được Bảng điều khiển web tại {where}: {reason}. Nếu không cần bảng điều khiển, "
+                        "tắt nó bằng [web] enabled = false.") from None
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
