@@ -392,3 +392,22 @@ def test_web_link_and_web_sessions_from_the_command_line(console: Served, db_cli
     assert browser.get("/").status_code == 303
     unknown = db_cli("web", "link", "Không Ai Cả")
     assert unknown.code == 2 and "không tìm thấy người" in unknown.err
+
+
+def test_the_board_follows_changes_made_elsewhere_while_it_is_open(console: Served) -> None:
+    """The board keeps the rows it read while nothing has changed; a change from the bot, the command
+    line or the register shows at the next view."""
+    from reminder_service.services.audit import Actor
+    from reminder_service.services.submissions import record_submission
+
+    browser = console.signed_in(LEADER)
+    row = _an_overdue(console)
+    key = (str(row["unit"]), str(row["obligation"]))
+    assert cells(browser.get("/?nam=2026").text)[key] == "overdue"
+    assert cells(browser.get("/?nam=2026&loai=commune").text).get(key, "overdue") == "overdue"
+    with console.app.session() as session:
+        obligation = session.get(Obligation, row["obligation_id"])
+        assert obligation is not None
+        record_submission(session, obligation, received_at=NOW, doc_no="9/BC", note=None,
+                          actor=Actor("Nguyễn Thị Thanh", "telegram"), now=NOW)
+    assert cells(browser.get("/?nam=2026").text)[key] == "submitted_late"

@@ -8,19 +8,22 @@ filters and counts are tested with plain rows.
 from __future__ import annotations
 
 import json
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from calendars.workdays import WorkCalendar
 from reminder_service.domain.status import StatusCode, StatusRow
 from reminder_service.domain.textfold import fold
 from reminder_service.services.db.chat import SubmissionClaim
 from reminder_service.services.db.models import AuditEntry, Obligation, OutboxMessage, Person, Submission, Unit
+from reminder_service.services.readside import Filters, load_rows, most_overdue_first
 
 PAGE_SIZE = 200
 # What the board filters on: a status code, or "claimed" for cells with an open "Đã gửi" claim.
@@ -68,14 +71,15 @@ def _matches(row: StatusRow, wanted: str) -> bool:
 
 
 def arrange(rows: Sequence[StatusRow], *, year: int, as_of: date, claimed: Collection[int] = (),
-            status: Wanted | None = None, name: str = "", page: int = 1, size: int = PAGE_SIZE) -> Board:
+            status: Wanted | None = None, kind: str | None = None, name: str = "", page: int = 1,
+            size: int = PAGE_SIZE) -> Board:
     """The board of ``rows`` (one year's): a unit is kept when any of its cells has ``status`` ("claimed":
     an open "Đã gửi" claim) and its name or code contains ``name`` (folded: any case, with or without
-    diacritics). Counts are over every kept unit, not only the page shown."""
+    diacritics), of ``kind`` when given. Counts are over every kept unit, not only the page shown."""
     wanted = fold(name.strip())
     by_unit: dict[str, list[StatusRow]] = {}
     for row in rows:
-        if wanted and not _matches(row, wanted):
+        if (kind is not None and row.kind != kind) or (wanted and not _matches(row, wanted)):
             continue
         by_unit.setdefault(row.unit, []).append(row)
     if status == "claimed":
@@ -117,15 +121,58 @@ def _column(code: str, rows: Sequence[StatusRow], claims: int) -> Column:
     return Column(code, rows[0].title, nominal, effective, counts, claims)
 
 
-def open_claims(session: Session, obligation_ids: Collection[int]) -> dict[int, int]:
-    """The open "Đã gửi" claim of each obligation that has one: obligation id → claim id."""
-    if not obligation_ids:
+class RowCache:
+    """The last rows read for each (year, day, scope), kept while nothing that could change them has.
+
+    A province's board is 50,000 obligations: reading and computing them takes about a second, while a
+    person pages, filters and comes back many times between two changes. Every change to what the board
+    shows writes the audit log (submissions, waivers, corrections, imports, sync, claims decided) or adds
+    a submission or a claim, so the largest ids of those three tables tell whether the rows are still
+    right; three indexed look-ups per page instead of the whole read."""
+
+    def __init__(self, size: int = 16) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], list[StatusRow]]] = OrderedDict()
+
+    def rows(self, session: Session, filters: Filters, workdays: WorkCalendar, due_soon: int, *,
+             overdue_only: bool = False) -> list[StatusRow]:
+        """``load_rows``' answer (``overdue_only``: ``overdue_rows``', most overdue first), from the cache
+        while it still holds."""
+        key = (filters.year, filters.as_of, filters.obligation, filters.kind, filters.units, overdue_only)
+        mark = _change_mark(session)
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None and found[0] == mark:
+                self._kept.move_to_end(key)
+                return found[1]
+        rows = load_rows(session, filters, workdays, due_soon, overdue_only=overdue_only)
+        if overdue_only:
+            rows = most_overdue_first(rows)
+        with self._lock:
+            self._kept[key] = (mark, rows)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+        return rows
+
+
+def _change_mark(session: Session) -> tuple[Any, ...]:
+    return tuple(session.execute(select(
+        select(func.max(AuditEntry.id)).scalar_subquery(), select(func.max(Submission.id)).scalar_subquery(),
+        select(func.max(SubmissionClaim.id)).scalar_subquery())).one())
+
+
+def open_claims(session: Session, obligation_ids: Collection[int] | None = None) -> dict[int, int]:
+    """The open "Đã gửi" claim of each obligation that has one (of ``obligation_ids``, or of all):
+    obligation id → claim id. Open claims are few at any time: a unit's claim is decided within days."""
+    if obligation_ids is not None and not obligation_ids:
         return {}
     found: dict[int, int] = {}
     query = (select(SubmissionClaim.obligation_id, SubmissionClaim.id).where(SubmissionClaim.state == "open")
              .order_by(SubmissionClaim.id))
     for obligation_id, claim_id in session.execute(query):
-        if obligation_id in obligation_ids:
+        if obligation_ids is None or obligation_id in obligation_ids:
             found[obligation_id] = claim_id
     return found
 

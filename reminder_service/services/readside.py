@@ -190,7 +190,10 @@ def status_rows(session: Session, filters: Filters, workdays: WorkCalendar, due_
 
 def overdue_rows(session: Session, filters: Filters, workdays: WorkCalendar, due_soon: int) -> list[StatusRow]:
     """Past the effective deadline with nothing acceptable received, the most overdue first."""
-    rows = load_rows(session, filters, workdays, due_soon, overdue_only=True)
+    return most_overdue_first(load_rows(session, filters, workdays, due_soon, overdue_only=True))
+
+
+def most_overdue_first(rows: Sequence[StatusRow]) -> list[StatusRow]:
     return sorted(rows, key=lambda r: (-(r.status.working_days or 0), *_deadline_key(r)))
 
 

@@ -17,6 +17,7 @@ from reminder_service.adapters.web.context import Console
 from reminder_service.adapters.web.headers import SecurityHeaders
 from reminder_service.adapters.web.pages import NAV, render
 from reminder_service.adapters.web.uploads import Uploads
+from reminder_service.services.board import RowCache
 
 log = structlog.get_logger(__name__)
 
@@ -80,5 +81,6 @@ def build(console: Console) -> Starlette:
     app.state.console = console
     app.state.throttle = signin_pages.Throttle()
     app.state.uploads = Uploads()
+    app.state.rows = RowCache()
     app.state.nav = (*NAV, *register_pages.NAV, *registry_pages.NAV)
     return app

@@ -27,7 +27,7 @@ from reminder_service.domain.textfold import fold
 from reminder_service.services import board as boards
 from reminder_service.services.db.models import Obligation
 from reminder_service.services.present.status_view import STATUS_LABELS
-from reminder_service.services.readside import Filters, load_rows, overdue_rows
+from reminder_service.services.readside import Filters, load_rows
 
 STATUS_CHOICES: tuple[tuple[str, str], ...] = (
     *((code, STATUS_LABELS[code]) for code in STATUS_CODES), ("claimed", "Đã báo gửi (chờ xác nhận)"))
@@ -73,18 +73,20 @@ async def board_page(request: Request) -> Response:
     wanted = request.query_params.get("tinh_trang", "").strip() or None
     if wanted is not None and wanted not in dict(STATUS_CHOICES):
         raise Refused(400, "Tình trạng cần lọc không hợp lệ; hãy chọn trong danh sách.")
-    page_text = request.query_params.get("trang", "1")
-    page = int(page_text) if page_text.isdigit() and len(page_text) < 6 else 1
+    page = _page(request)
+
+    cache: boards.RowCache = request.app.state.rows
 
     def load() -> tuple[boards.Board, list[int]]:
         with console.workspace.session() as session:
-            rows = load_rows(session, _filters(console, viewer, year=year, kind=kind), console.workspace.workdays,
-                             console.due_soon_working_days)
-            claims = boards.open_claims(session, {r.obligation_id for r in rows})
+            # The kind is filtered in arrange, so that every kind shares the cached rows of the year.
+            rows = cache.rows(session, _filters(console, viewer, year=year, kind=None), console.workspace.workdays,
+                              console.due_soon_working_days)
+            claims = boards.open_claims(session)
             years = sorted(set(session.scalars(select(Obligation.year).distinct())) | {console.clock().year},
                            reverse=True)
         board = boards.arrange(rows, year=year, as_of=console.clock().date(), claimed=claims.keys(),
-                               status=wanted, name=name, page=page)  # type: ignore[arg-type]
+                               status=wanted, kind=kind, name=name, page=page)  # type: ignore[arg-type]
         return board, years
 
     board, years = await run_in_threadpool(load)
@@ -132,23 +134,41 @@ def _obligation_id(request: Request) -> int:
     return int(text)
 
 
-def _overdue_values(console: Console, viewer: Viewer, kind: str | None, name: str) -> dict[str, Any]:
+OVERDUE_PAGE = 100
+
+
+def _overdue_values(console: Console, viewer: Viewer, cache: boards.RowCache, kind: str | None, name: str,
+                    page: int) -> dict[str, Any]:
     with console.workspace.session() as session:
-        rows = overdue_rows(session, _filters(console, viewer, year=None, kind=kind), console.workspace.workdays,
-                            console.due_soon_working_days)
-        wanted = fold(name)
-        if wanted:
-            rows = [r for r in rows if wanted in fold(r.unit_name) or wanted in fold(r.unit)]
-        claims = boards.open_claims(session, {r.obligation_id for r in rows})
-    return {"rows": rows, "units": len({r.unit for r in rows}), "claims": claims}
+        rows = cache.rows(session, _filters(console, viewer, year=None, kind=None), console.workspace.workdays,
+                          console.due_soon_working_days, overdue_only=True)
+        claims = boards.open_claims(session)
+    wanted = fold(name)
+    rows = [r for r in rows if (kind is None or r.kind == kind)
+            and (not wanted or wanted in fold(r.unit_name) or wanted in fold(r.unit))]
+    pages = max(1, -(-len(rows) // OVERDUE_PAGE))
+    page = min(max(1, page), pages)
+    return {"rows": rows[(page - 1) * OVERDUE_PAGE: page * OVERDUE_PAGE], "total": len(rows),
+            "units": len({r.unit for r in rows}), "claims": claims, "page": page, "pages": pages}
 
 
 async def overdue_response(request: Request, error: Failed | None = None) -> Response:
     console, viewer = console_of(request), viewer_of(request)
     kind, name = _kind(request, console), _name(request)
-    values = await run_in_threadpool(_overdue_values, console, viewer, kind, name)
+    values = await run_in_threadpool(_overdue_values, console, viewer, request.app.state.rows, kind, name,
+                                     _page(request))
+
+    def page_link(number: int) -> str:
+        query = {"loai": kind or "", "ten": name, "trang": number}
+        return "/qua-han?" + urlencode({k: v for k, v in query.items() if v != ""})
+
     return render(request, "overdue.html", {**values, "kinds": console.kinds, "kind": kind, "name": name,
-                                            "error": error}, 422 if error else 200)
+                                            "error": error, "page_link": page_link}, 422 if error else 200)
+
+
+def _page(request: Request) -> int:
+    text = request.query_params.get("trang", "1")
+    return int(text) if text.isdigit() and len(text) < 6 else 1
 
 
 @guarded()
