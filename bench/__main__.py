@@ -43,12 +43,13 @@ def main() -> None:
     seconds = _timed(lambda: [warm.shift(start + timedelta(days=i), -5) for i in range(3650)])
     rows.append(("shift by -5 wd × 3,650 days", f"{seconds * 1000:.1f} ms", "—"))
 
-    from bench import daemon, endtoend, memory, province, register
+    from bench import daemon, endtoend, memory, province, register, web
 
     province.run(rows)
     daemon.run(rows)
     endtoend.run(rows)
     register.run(rows)
+    web.run(rows)
     memory.idle_daemon(rows)
 
     width = max(len(r[0]) for r in rows)

@@ -291,6 +291,9 @@ def test_timeliness_xlsx(org: App, db_cli: Cli, tmp_path: Path) -> None:
     assert [(row[1], row[3], row[4], row[5], row[6], row[7], row[8]) for row in body] == EXPECTED_18_03
     assert [row[0] for row in body] == [1, 2, 3, 4, 5]
     assert body[3][2] == "UBND xã An Bình"
+    # A printed table: every data cell boxed, the figures centred, names left as written.
+    assert all(c.border.left.style == "thin" and c.border.bottom.style == "thin" for c in sheet[5])
+    assert sheet["D5"].alignment.horizontal == "center" and sheet["C5"].alignment.horizontal is None
     assert str(sheet["A11"].value).startswith("Ghi chú:")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -66,46 +66,43 @@ class Board:
     claimed: frozenset[int] = frozenset()
 
 
-def _matches(row: StatusRow, wanted: str) -> bool:
-    return wanted in fold(row.unit_name) or wanted in fold(row.unit)
+@dataclass(frozen=True)
+class Grouped:
+    """A year's rows grouped once per read: units in board order (each with its cells by report code
+    and its folded name and code for the name filter), report codes in column order with each column's
+    title and most common deadlines, and the counts of the unfiltered board."""
+
+    units: tuple[tuple[str, dict[str, StatusRow]], ...]
+    order: tuple[str, ...]
+    heads: dict[str, tuple[str, date | None, date | None]]
+    counts: dict[str, Counter[StatusCode]]
 
 
-def arrange(rows: Sequence[StatusRow], *, year: int, as_of: date, claimed: Collection[int] = (),
-            status: Wanted | None = None, kind: str | None = None, name: str = "", page: int = 1,
-            size: int = PAGE_SIZE) -> Board:
-    """The board of ``rows`` (one year's): a unit is kept when any of its cells has ``status`` ("claimed":
-    an open "Đã gửi" claim) and its name or code contains ``name`` (folded: any case, with or without
-    diacritics), of ``kind`` when given. Counts are over every kept unit, not only the page shown."""
-    wanted = fold(name.strip())
-    by_unit: dict[str, list[StatusRow]] = {}
+def group(rows: Sequence[StatusRow]) -> Grouped:
+    by_unit: dict[str, dict[str, StatusRow]] = {}
+    by_column: dict[str, list[StatusRow]] = {}
     for row in rows:
-        if (kind is not None and row.kind != kind) or (wanted and not _matches(row, wanted)):
-            continue
-        by_unit.setdefault(row.unit, []).append(row)
-    if status == "claimed":
-        by_unit = {unit: cells for unit, cells in by_unit.items() if any(r.obligation_id in claimed for r in cells)}
-    elif status is not None:
-        by_unit = {unit: cells for unit, cells in by_unit.items() if any(r.status.code == status for r in cells)}
-    columns: dict[str, dict[str, Any]] = {}
-    for cells in by_unit.values():
-        for row in cells:
-            column = columns.setdefault(row.obligation, {"rows": [], "claims": 0})
-            column["rows"].append(row)
-            column["claims"] += row.obligation_id in claimed
-    ordered = sorted(columns.items(), key=lambda item: _column_key(item[1]["rows"]))
-    built = tuple(_column(code, data["rows"], data["claims"]) for code, data in ordered)
-    units = sorted(by_unit.values(), key=lambda cells: (_KIND_ORDER.get(cells[0].kind, 9), cells[0].kind,
-                                                          cells[0].unit))
-    pages = max(1, -(-len(units) // size))
-    page = min(max(1, page), pages)
-    shown = units[(page - 1) * size: page * size]
-    lines = tuple(Line(c[0].unit, c[0].unit_name, c[0].kind, c[0].unit_head, {r.obligation: r for r in c})
-                  for c in shown)
-    return Board(year, as_of, built, lines, len(units), page, pages, frozenset(claimed))
+        by_unit.setdefault(row.unit, {})[row.obligation] = row
+        by_column.setdefault(row.obligation, []).append(row)
+    cells = sorted(by_unit.values(), key=_unit_key)
+    units = tuple((f"{fold(_first(c).unit_name)} {fold(_first(c).unit)}", c) for c in cells)
+    order = tuple(sorted(by_column, key=lambda code: _column_key(by_column[code])))
+    heads = {code: _head(column) for code, column in by_column.items()}
+    counts = {code: Counter(r.status.code for r in column) for code, column in by_column.items()}
+    return Grouped(units, order, heads, counts)
+
+
+def _first(cells: dict[str, StatusRow]) -> StatusRow:
+    return next(iter(cells.values()))
 
 
 # Communes first, then the monitoring offices: the order of the directive's tables.
 _KIND_ORDER = {"commune": 0, "monitor": 1}
+
+
+def _unit_key(cells: dict[str, StatusRow]) -> tuple[int, str, str]:
+    row = _first(cells)
+    return _KIND_ORDER.get(row.kind, 9), row.kind, row.unit
 
 
 def _column_key(rows: Sequence[StatusRow]) -> tuple[date, str]:
@@ -114,11 +111,53 @@ def _column_key(rows: Sequence[StatusRow]) -> tuple[date, str]:
     return common, rows[0].obligation
 
 
-def _column(code: str, rows: Sequence[StatusRow], claims: int) -> Column:
+def _head(rows: Sequence[StatusRow]) -> tuple[str, date | None, date | None]:
     nominal = Counter(r.nominal_deadline for r in rows).most_common(1)[0][0]
     effective = Counter(r.effective_deadline for r in rows).most_common(1)[0][0]
-    counts = Counter(r.status.code for r in rows)
-    return Column(code, rows[0].title, nominal, effective, counts, claims)
+    return rows[0].title, nominal, effective
+
+
+def arrange(grouped: Grouped | Sequence[StatusRow], *, year: int, as_of: date, claimed: Collection[int] = (),
+            status: Wanted | None = None, kind: str | None = None, name: str = "", page: int = 1,
+            size: int = PAGE_SIZE) -> Board:
+    """The board of one year's rows (or their ``group``): a unit is kept when any of its cells has
+    ``status`` ("claimed": an open "Đã gửi" claim), its name or code contains ``name`` (folded: any case,
+    with or without diacritics) and it is of ``kind`` when given. Counts are over every kept unit, not
+    only the page shown."""
+    if not isinstance(grouped, Grouped):
+        grouped = group(grouped)
+    wanted = fold(name.strip())
+    filtered = bool(wanted or kind or status)
+    kept = [
+        cells for folded, cells in grouped.units
+        if (kind is None or _first(cells).kind == kind) and (not wanted or wanted in folded)
+        and (status is None
+             or (status == "claimed" and any(r.obligation_id in claimed for r in cells.values()))
+             or any(r.status.code == status for r in cells.values()))
+    ] if filtered else [cells for _, cells in grouped.units]
+    if filtered:
+        counts: dict[str, Counter[StatusCode]] = {}
+        for cells in kept:
+            for code, row in cells.items():
+                counts.setdefault(code, Counter())[row.status.code] += 1
+    else:
+        counts = grouped.counts
+    claims = Counter(row.obligation for cells in kept for row in cells.values() if row.obligation_id in claimed) \
+        if claimed else Counter()
+    columns = tuple(Column(code, *grouped.heads[code], counts[code], claims[code])
+                    for code in grouped.order if code in counts)
+    pages = max(1, -(-len(kept) // size))
+    page = min(max(1, page), pages)
+    lines = tuple(Line(_first(c).unit, _first(c).unit_name, _first(c).kind, _first(c).unit_head, c)
+                  for c in kept[(page - 1) * size: page * size])
+    return Board(year, as_of, columns, lines, len(kept), page, pages, frozenset(claimed))
+
+
+@dataclass
+class _Read:
+    mark: tuple[Any, ...]
+    rows: list[StatusRow]
+    grouped: Grouped | None = None
 
 
 class RowCache:
@@ -130,31 +169,46 @@ class RowCache:
     a submission or a claim, so the largest ids of those three tables tell whether the rows are still
     right; three indexed look-ups per page instead of the whole read."""
 
-    def __init__(self, size: int = 16) -> None:
+    def __init__(self, size: int = 16, *, kept: Callable[[], None] | None = None) -> None:
+        """``kept``: called after a new read is kept, for the process to tell its garbage collector that
+        what it now holds is long-lived (``webserver.settle``)."""
         self._size = size
         self._lock = threading.Lock()
-        self._kept: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], list[StatusRow]]] = OrderedDict()
+        self._kept: OrderedDict[tuple[Any, ...], _Read] = OrderedDict()
+        self._on_kept = kept
+
+    def _read(self, session: Session, filters: Filters, workdays: WorkCalendar, due_soon: int,
+              overdue_only: bool) -> _Read:
+        key = (filters.year, filters.as_of, filters.obligation, filters.kind, filters.units, overdue_only)
+        mark = _change_mark(session)
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None and found.mark == mark:
+                self._kept.move_to_end(key)
+                return found
+        rows = load_rows(session, filters, workdays, due_soon, overdue_only=overdue_only)
+        read = _Read(mark, most_overdue_first(rows) if overdue_only else rows)
+        with self._lock:
+            self._kept[key] = read
+            self._kept.move_to_end(key)
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+        if self._on_kept is not None:
+            self._on_kept()
+        return read
 
     def rows(self, session: Session, filters: Filters, workdays: WorkCalendar, due_soon: int, *,
              overdue_only: bool = False) -> list[StatusRow]:
         """``load_rows``' answer (``overdue_only``: ``overdue_rows``', most overdue first), from the cache
         while it still holds."""
-        key = (filters.year, filters.as_of, filters.obligation, filters.kind, filters.units, overdue_only)
-        mark = _change_mark(session)
-        with self._lock:
-            found = self._kept.get(key)
-            if found is not None and found[0] == mark:
-                self._kept.move_to_end(key)
-                return found[1]
-        rows = load_rows(session, filters, workdays, due_soon, overdue_only=overdue_only)
-        if overdue_only:
-            rows = most_overdue_first(rows)
-        with self._lock:
-            self._kept[key] = (mark, rows)
-            self._kept.move_to_end(key)
-            while len(self._kept) > self._size:
-                self._kept.popitem(last=False)
-        return rows
+        return self._read(session, filters, workdays, due_soon, overdue_only).rows
+
+    def grouped(self, session: Session, filters: Filters, workdays: WorkCalendar, due_soon: int) -> Grouped:
+        """The board's grouping of the rows, made once per read."""
+        read = self._read(session, filters, workdays, due_soon, False)
+        if read.grouped is None:
+            read.grouped = group(read.rows)  # two threads may both group: the same answer, kept once
+        return read.grouped
 
 
 def _change_mark(session: Session) -> tuple[Any, ...]:

@@ -81,6 +81,6 @@ def build(console: Console) -> Starlette:
     app.state.console = console
     app.state.throttle = signin_pages.Throttle()
     app.state.uploads = Uploads()
-    app.state.rows = RowCache()
+    app.state.rows = RowCache(kept=console.settle)
     app.state.nav = (*NAV, *register_pages.NAV, *registry_pages.NAV)
     return app

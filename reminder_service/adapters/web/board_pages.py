@@ -80,8 +80,8 @@ async def board_page(request: Request) -> Response:
     def load() -> tuple[boards.Board, list[int]]:
         with console.workspace.session() as session:
             # The kind is filtered in arrange, so that every kind shares the cached rows of the year.
-            rows = cache.rows(session, _filters(console, viewer, year=year, kind=None), console.workspace.workdays,
-                              console.due_soon_working_days)
+            rows = cache.grouped(session, _filters(console, viewer, year=year, kind=None),
+                                 console.workspace.workdays, console.due_soon_working_days)
             claims = boards.open_claims(session)
             years = sorted(set(session.scalars(select(Obligation.year).distinct())) | {console.clock().year},
                            reverse=True)

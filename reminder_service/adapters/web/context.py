@@ -26,6 +26,9 @@ class Console:
     bot_username: str | None = None
     # Whether the chat bot runs at all: an invitation handed out before it does cannot be redeemed yet.
     telegram_enabled: bool = False
+    # Called when the console has read rows it will keep (its board cache): the process's garbage
+    # collector treats them as long-lived (webserver.settle).
+    settle: Callable[[], None] | None = None
 
     @property
     def secure(self) -> bool:
