@@ -84,6 +84,7 @@ def test_the_review_list_is_resolved_and_dismissed_from_the_page(console: Served
 def test_a_file_that_is_not_a_register_export_is_refused_with_what_to_do(console: Served) -> None:
     browser = console.signed_in(RECEIVER)
     before = _counts(console)
+    assert "tối đa 20 MB" in browser.get("/so-van-ban").text
     wrong_kind = _upload(browser, b"hello", "ghi-chu.txt")
     assert wrong_kind.status_code == 422 and "không phải .csv hoặc .xlsx" in wrong_kind.text
     no_header = _upload(browser, b"a,b,c\n1,2,3\n", "so.csv")

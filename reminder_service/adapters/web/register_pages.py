@@ -45,7 +45,7 @@ def _page_values(console: Any) -> dict[str, Any]:
     with console.workspace.session() as session:
         items = list_items(session)
     return {"items": items, "reasons": REASON_TEXTS, "preview": None, "token": "", "error": None, "typed": {},
-            "item_error": None, "max_size": megabytes(LIMITS.file_bytes)}
+            "item_error": None, "max_size": f"{megabytes(LIMITS.file_bytes)} MB"}
 
 
 async def _show(request: Request, status: int = 200, **values: Any) -> Response:
@@ -70,7 +70,7 @@ async def _upload(request: Request) -> tuple[bytes, str]:
         raise UserError(f"tệp «{name}» không phải .csv hoặc .xlsx; hãy xuất sổ văn bản đến ra CSV hoặc Excel (.xlsx)")
     data = await upload.read(LIMITS.file_bytes + 1)
     if len(data) > LIMITS.file_bytes:
-        raise UserError(f"tệp «{name}» lớn hơn {megabytes(LIMITS.file_bytes)}; hãy xuất từng năm hoặc từng quý")
+        raise UserError(f"tệp «{name}» lớn hơn {megabytes(LIMITS.file_bytes)} MB; hãy xuất từng năm hoặc từng quý")
     if not data:
         raise UserError(f"tệp «{name}» rỗng; hãy xuất lại sổ văn bản đến")
     return data, name
