@@ -1,25 +1,33 @@
 """``reminder-service health``: is the service doing its job? Facts in, checks out.
 
-The command gathers the facts (``read_database`` here, the register folder, the channel probes in
-``reminder_service.probes``); ``evaluate`` is pure: given the facts and ``now`` it returns one check per
+``gather`` collects the facts (``read_database`` here, the register folder, the channel probes in
+``reminder_service.probes``) for the command and for the console's «Vận hành» (``webserver.health_of``,
+with a shorter probe timeout); ``evaluate`` is pure: given the facts and ``now`` it returns one check per
 concern, each ok / warning / failure with a Vietnamese line, in the order an operator reads them.
 Times are Vietnamese wall-clock time, as the database stores them.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from calendars.workdays import WorkCalendar
+from reminder_service.app import App
 from reminder_service.domain.clock import wall
+from reminder_service.domain.errors import UserError
 from reminder_service.domain.escalation.policy import Stage
+from reminder_service.services.db.engine import SCHEMA_HEAD, is_current
 from reminder_service.services.db.models import DeliveryAttempt, OutboxMessage, Person, ServiceState
+from reminder_service.services.db.urls import scrub, shown
+from reminder_service.services.present.elapsed import duration
 from reminder_service.services.registry.people import ROLE_LABELS
 from reminder_service.services.watch import LAST_IMPORT
 
@@ -95,18 +103,6 @@ def _stamp(moment: datetime | None) -> str | None:
 
 def _when(moment: datetime) -> str:
     return moment.strftime("%d/%m/%Y %H:%M")
-
-
-def duration(span: timedelta) -> str:
-    """"7 phút", "2 giờ 5 phút", "3 ngày 4 giờ"; under a minute is "dưới 1 phút"."""
-    minutes = max(0, int(span.total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return f"{days} ngày {hours} giờ" if hours else f"{days} ngày"
-    if hours:
-        return f"{hours} giờ {minutes} phút" if minutes else f"{hours} giờ"
-    return f"{minutes} phút" if minutes else "dưới 1 phút"
 
 
 def _minutes(span: timedelta) -> float:
@@ -309,3 +305,60 @@ def read_database(session: Session, now: datetime, limits: Thresholds = Threshol
 def held_roles(session: Session) -> set[str]:
     """The roles at least one active person holds."""
     return set(session.scalars(select(Person.role).where(Person.active.is_(True)).distinct()))
+
+
+# --- gathering the facts (the command line and the console) ---------------------------------------
+
+
+def _error_text(exc: BaseException, url: str) -> str:
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first = (scrub(str(cause), url).strip().splitlines() or [""])[0]
+    return shorten(f"{type(cause).__name__}: {first}" if first else type(cause).__name__) or ""
+
+
+def _read_facts(app: App, now: datetime, limits: Thresholds) -> tuple[str, DatabaseFacts | None, str | None]:
+    """The database's facts, or why they could not be read; never raises."""
+    try:
+        engine = app.engine
+    except (UserError, OSError) as exc:  # the message shows the URL already, without its password
+        return "(không tạo được kết nối)", None, str(exc).rstrip(".")
+    url = shown(app.config.database_url)
+    try:
+        if not is_current(engine):
+            return url, DatabaseFacts(schema_current=False), None
+        with app.session() as session:
+            return url, read_database(session, now, limits), None
+    except Exception as exc:  # any failure to read is what this command reports, not a traceback
+        return url, None, _error_text(exc, app.config.database_url)
+
+
+def _unheld(app: App) -> tuple[tuple[str, str], ...]:
+    policy = app.config.escalation
+    try:
+        with app.session() as session:
+            held = held_roles(session)
+    except Exception:  # the database check above already says why it cannot be read
+        return ()
+    return unheld_roles((*policy.stages, *policy.incomplete_stages), held)
+
+
+def _folder(app: App) -> FolderFacts | None:
+    folder = app.config.watch_dir
+    if folder is None:
+        return None
+    exists = folder.is_dir()
+    return FolderFacts(str(folder), exists, exists and os.access(folder, os.W_OK | os.X_OK))
+
+
+def gather(app: App, now: datetime, limits: Thresholds = Thresholds(), *, probe_seconds: float = 5.0) -> Facts:
+    """Every fact the checks need, from the database, the folder and the channels; never raises."""
+    from reminder_service.probes import probe_channels
+
+    url, database, error = _read_facts(app, now, limits)
+    return Facts(database_url=url, schema=SCHEMA_HEAD, database=database, database_error=error,
+                 folder=_folder(app), channels=probe_channels(app.config, wait=probe_seconds),
+                 # A configured installation (a config file) with neither channel is a server messaging nobody;
+                 # the demo without a config file prints to the console by design.
+                 real_channel=(app.config.email.configured or app.config.telegram.enabled
+                               or app.config.path is None),
+                 unheld_roles=_unheld(app) if database is not None and database.schema_current else ())

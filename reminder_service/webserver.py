@@ -24,6 +24,7 @@ from reminder_service.adapters.web.context import Console
 from reminder_service.app import App
 from reminder_service.config import WebSettings
 from reminder_service.domain.errors import UserError, os_reason
+from reminder_service.health import Check, evaluate, gather
 from reminder_service.services.registry.people import office_name
 
 log = structlog.get_logger(__name__)
@@ -38,7 +39,22 @@ def console_for(app: App, clock: Callable[[], datetime]) -> Console:
     return Console(workspace=app, clock=clock, public_url=app.config.web.public_url, office_name=office,
                    due_soon_working_days=app.config.status.due_soon_working_days,
                    policy=app.config.escalation, kinds=kinds, bot_username=app.config.telegram.bot_username,
-                   telegram_enabled=app.config.telegram.enabled, settle=settle)
+                   telegram_enabled=app.config.telegram.enabled, settle=settle, health=health_of(app),
+                   watch_dir=app.config.watch_dir)
+
+
+# «Vận hành» waits for the channel probes at most this long (the command line's default is 5 s): a page, not
+# a monitoring job, and a mail server that does not answer in 3 s is already worth the failure it reports.
+PROBE_SECONDS = 3.0
+
+
+def health_of(app: App) -> Callable[[datetime], list[Check]]:
+    """The checks of `reminder-service health` (same facts, same thresholds) at a moment; blocking."""
+
+    def checks(now: datetime) -> list[Check]:
+        return evaluate(gather(app, now, probe_seconds=PROBE_SECONDS), now, app.workdays)
+
+    return checks
 
 
 _settling = threading.Lock()

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 from sqlalchemy import select
@@ -91,7 +92,7 @@ def page_token(client: httpx.Client, path: str = "/") -> str:
 
 @contextmanager
 def served(db_url: str, *, public_url: str | None = None, demo: bool = True,
-           telegram: TelegramSettings | None = None) -> Iterator[Served]:
+           telegram: TelegramSettings | None = None, watch_dir: Path | None = None) -> Iterator[Served]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -99,7 +100,8 @@ def served(db_url: str, *, public_url: str | None = None, demo: bool = True,
     port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     config = Config(path=None, calendar=CalendarSettings(), database_url=db_url,
-                    web=WebSettings(port=port, public_url=public_url or url), telegram=telegram or TelegramSettings())
+                    web=WebSettings(port=port, public_url=public_url or url), telegram=telegram or TelegramSettings(),
+                    watch_dir=watch_dir)
     app = App.from_config(config)
     clock = Clock()
     if demo:

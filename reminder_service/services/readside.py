@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Literal
 
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session, aliased
@@ -197,31 +198,48 @@ def most_overdue_first(rows: Sequence[StatusRow]) -> list[StatusRow]:
     return sorted(rows, key=lambda r: (-(r.status.working_days or 0), *_deadline_key(r)))
 
 
-def timeliness(rows: Sequence[StatusRow], as_of: date) -> list[TimelinessRow]:
-    """Per unit, for the year-end emulation review; the best record first.
+# How an obligation counts in the timeliness table (``owed_outcome``).
+Outcome = Literal["on_time", "late", "missing", "waived"]
+
+
+def owed_outcome(row: StatusRow, as_of: date) -> Outcome | None:
+    """How one obligation counts on the as-of day: on time, late or missing (each owed), waived, or
+    None while it is not owed yet.
 
     An obligation is owed once its effective deadline has passed, or arrived with the report in hand.
     One still open on its last day is not counted yet, so owed = on time + late + missing always holds.
+    The timeliness table and the console's charts count with this one rule.
     """
+    code = row.status.code
+    if code == "waived":
+        return "waived"
+    if code == "submitted_on_time":
+        return None if row.effective_deadline is None or row.effective_deadline > as_of else "on_time"
+    if code == "submitted_late":
+        return "late"
+    if code == "overdue" or (code == "incomplete" and row.status.working_days is not None):
+        return "missing"
+    return None
+
+
+_TALLY_SLOT = {"on_time": 1, "late": 2, "missing": 3}
+
+
+def timeliness(rows: Sequence[StatusRow], as_of: date) -> list[TimelinessRow]:
+    """Per unit, for the year-end emulation review; the best record first (``owed_outcome`` says what
+    each obligation counts as)."""
     tally: dict[tuple[str, str, str], list[int]] = {}
     for row in rows:
         counts = tally.setdefault((row.unit, row.unit_name, row.kind), [0, 0, 0, 0, 0, 0])
-        code, days = row.status.code, row.status.working_days
-        if code == "waived":
+        outcome = owed_outcome(row, as_of)
+        if outcome is None:
+            continue
+        if outcome == "waived":
             counts[5] += 1
             continue
-        if code == "submitted_on_time":
-            if row.effective_deadline is None or row.effective_deadline > as_of:
-                continue
-            counts[1] += 1
-        elif code == "submitted_late":
-            counts[2] += 1
-        elif code == "overdue" or (code == "incomplete" and days is not None):
-            counts[3] += 1
-        else:
-            continue
+        counts[_TALLY_SLOT[outcome]] += 1
         counts[0] += 1
-        counts[4] += days or 0
+        counts[4] += row.status.working_days or 0
     result = [TimelinessRow(unit, name, kind, *counts) for (unit, name, kind), counts in tally.items()]
     return sorted(result, key=lambda r: (r.missing, r.late, r.days_late, -r.on_time, r.kind, r.unit))
 

@@ -6,7 +6,7 @@ import shutil
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -87,3 +87,64 @@ def check_folder(folder: Path, session_scope: Callable[[], AbstractContextManage
                  review=len(summary.review), moved_to=str(target))
         imported += 1
     return WatchReport(imported, rejected)
+
+
+@dataclass(frozen=True)
+class FiledExport:
+    """An export the folder has handled: where it went (processed or rejected) and what its report says."""
+
+    name: str
+    outcome: str  # "processed" | "rejected"
+    moved_at: datetime  # when its report was written (the move keeps the export's own time), Vietnamese wall time
+    report: tuple[str, ...]  # the report's first lines
+
+
+@dataclass(frozen=True)
+class FolderView:
+    path: str
+    exists: bool
+    waiting: tuple[str, ...] = ()  # exports not imported yet (the first names, alphabetically)
+    waiting_total: int = 0
+    recent: tuple[FiledExport, ...] = ()  # the latest handled, newest first
+    error: str | None = None  # why the folder could not be read
+
+
+REPORT_LINES = 4
+
+
+def _stamp(path: Path) -> float:
+    """When the service handled an export: its report's time (a move keeps the export's own time)."""
+    try:
+        return path.with_name(path.name + ".txt").stat().st_mtime
+    except OSError:  # no report (removed by hand): the export's own time is the best left
+        return path.stat().st_mtime
+
+
+def _report(path: Path) -> tuple[str, ...]:
+    try:
+        with path.with_name(path.name + ".txt").open(encoding="utf-8", errors="replace") as handle:
+            return tuple(line.strip()[:300] for _, line in zip(range(REPORT_LINES), handle, strict=False))
+    except OSError:
+        return ()
+
+
+def folder_view(folder: Path, limit: int = 10, waiting_shown: int = 30) -> FolderView:
+    """What an operator wants to see of the watched folder: the exports waiting and the latest ones handled
+    with their reports' first lines. Reads only the folder (never the clock); never raises."""
+    try:
+        if not folder.is_dir():
+            return FolderView(str(folder), False)
+        waiting = sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+        handled: list[tuple[float, str, Path]] = []
+        for outcome in ("processed", "rejected"):
+            place = folder / outcome
+            if place.is_dir():
+                handled += [(_stamp(p), outcome, p) for p in place.iterdir()
+                            if p.is_file() and p.suffix.lower() in SUFFIXES]
+        # Only the reports shown are opened: years of daily exports pile up in processed/.
+        handled.sort(key=lambda item: (item[0], item[2].name), reverse=True)
+        recent = tuple(FiledExport(p.name, outcome, wall(datetime.fromtimestamp(stamp, UTC)), _report(p))
+                       for stamp, outcome, p in handled[:limit])
+    except OSError as exc:
+        return FolderView(str(folder), True, error=exc.strerror or type(exc).__name__)
+    return FolderView(str(folder), True, tuple(waiting[:waiting_shown]), len(waiting), recent)

@@ -11,7 +11,17 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from reminder_service.adapters.web import actions, api, board_pages, register_pages, registry_pages, signin_pages
+from reminder_service.adapters.web import (
+    actions,
+    api,
+    board_pages,
+    calendar_pages,
+    operations_pages,
+    register_pages,
+    registry_pages,
+    reports_pages,
+    signin_pages,
+)
 from reminder_service.adapters.web.auth import MAX_FORM_BYTES, Refused
 from reminder_service.adapters.web.context import Console
 from reminder_service.adapters.web.headers import SecurityHeaders
@@ -72,6 +82,9 @@ def build(console: Console) -> Starlette:
     ]
     routes += register_pages.ROUTES
     routes += registry_pages.ROUTES
+    routes += calendar_pages.ROUTES
+    routes += operations_pages.ROUTES
+    routes += reports_pages.ROUTES
     app = Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeaders, secure=console.secure)],
@@ -82,5 +95,6 @@ def build(console: Console) -> Starlette:
     app.state.throttle = signin_pages.Throttle()
     app.state.uploads = Uploads()
     app.state.rows = RowCache(kept=console.settle)
-    app.state.nav = (*NAV, *register_pages.NAV, *registry_pages.NAV)
+    app.state.nav = (*NAV, *register_pages.NAV, *registry_pages.NAV, *calendar_pages.NAV, *reports_pages.NAV,
+                     *operations_pages.NAV)
     return app

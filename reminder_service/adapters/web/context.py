@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Protocol
 
 from reminder_service.domain.escalation.policy import Policy
 from reminder_service.services.workspace import Workspace
+
+
+class HealthLine(Protocol):
+    """One check of `reminder-service health` (health.Check), as «Vận hành» shows it."""
+
+    @property
+    def name(self) -> str: ...  # the check's code, e.g. "database" (as `health --format json` names it)
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...  # ok | warning | failure
+
+    @property
+    def message(self) -> str: ...  # Vietnamese: what was found and what to do
 
 
 @dataclass(frozen=True)
@@ -29,6 +47,11 @@ class Console:
     # Called when the console has read rows it will keep (its board cache): the process's garbage
     # collector treats them as long-lived (webserver.settle).
     settle: Callable[[], None] | None = None
+    # The checks of `reminder-service health` at a moment, for «Vận hành»: blocking, up to a few seconds
+    # (the channels are probed), so called in a worker thread. None: this console cannot check (no process).
+    health: Callable[[datetime], Sequence[HealthLine]] | None = None
+    # The incoming-register folder the daemon watches ([register] watch_dir), if any.
+    watch_dir: Path | None = None
 
     @property
     def secure(self) -> bool:

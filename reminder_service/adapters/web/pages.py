@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse
 from calendars.words import dmy, number, weekday_dmy
 from reminder_service.adapters.web import flash
 from reminder_service.adapters.web.context import Console
+from reminder_service.domain.access import Viewer
 from reminder_service.domain.status import Status, StatusCode
 from reminder_service.services.present import words
 from reminder_service.services.present.status_view import STATUS_LABELS, status_text
@@ -69,7 +70,15 @@ _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?")
 class NavItem:
     path: str
     words: str
+    # read: everyone signed in; office: who sees every unit (receiver, leadership); operate: the receiver.
     need: str = "read"
+
+    def shown_to(self, viewer: Viewer) -> bool:
+        if self.need == "operate":
+            return viewer.operates
+        if self.need == "office":
+            return viewer.scope.unit_ids is None
+        return True
 
 
 NAV = (
@@ -106,9 +115,7 @@ def render(request: Request, name: str, values: dict[str, Any], status: int = 20
         values = {"flash_kind": notice[0], "flash": notice[1], **values}
     context = {
         "office_name": console.office_name, "viewer": viewer, "csrf": getattr(request.state, "csrf", ""),
-        "nav": [item for item in request.app.state.nav
-                if viewer is not None and (item.need == "read" or viewer.writes or
-                                           (item.need == "office" and viewer.scope.unit_ids is None))],
+        "nav": [item for item in request.app.state.nav if viewer is not None and item.shown_to(viewer)],
         "path": request.url.path, "today": console.clock().date(), **values,
     }
     context.setdefault("flash", None)

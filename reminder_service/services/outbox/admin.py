@@ -84,6 +84,52 @@ def list_rows(session: Session, *, state: str | None = None, channel: str | None
     return [OutboxRow(*tuple(row)) for row in session.execute(query)], total
 
 
+def state_counts(session: Session) -> dict[tuple[str, str], int]:
+    """How many rows stand in each (state, channel)."""
+    query = select(OutboxMessage.state, OutboxMessage.channel, func.count()).group_by(
+        OutboxMessage.state, OutboxMessage.channel)
+    return {(state, channel): count for state, channel, count in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message that gave up, with whom and which report it was for."""
+
+    id: int
+    channel: str
+    stage: str
+    recipient: str | None
+    address: str
+    obligation_id: int | None
+    unit_name: str | None
+    title: str | None  # the obligation's title
+    year: int | None
+    attempts: int
+    created_at: datetime
+    died_at: datetime  # its last "dead" attempt; when it was written, for a row dead without one
+    last_error: str | None
+
+
+def dead_letters(session: Session, *, limit: int = 50) -> tuple[list[DeadLetter], int]:
+    """The ``limit`` rows that gave up most recently, and how many are dead in all."""
+    box = OutboxMessage
+    total = session.scalar(select(func.count()).select_from(box).where(box.state == "dead")) or 0
+    # Per dead row, through the attempts' outbox_id index: dead rows are few, attempts are many.
+    last_dead = (select(func.max(DeliveryAttempt.at))
+                 .where(DeliveryAttempt.outbox_id == box.id, DeliveryAttempt.outcome == "dead")
+                 .correlate(box).scalar_subquery())
+    died = func.coalesce(last_dead, box.created_at).label("died_at")
+    query = (
+        select(box.id, box.channel, box.stage, Person.name, box.address, box.obligation_id, Unit.name,
+               Obligation.title, Obligation.year, box.attempts, box.created_at, died, box.last_error)
+        .outerjoin(Person, box.person_id == Person.id)
+        .outerjoin(Obligation, box.obligation_id == Obligation.id)
+        .outerjoin(Unit, Obligation.unit_id == Unit.id)
+        .where(box.state == "dead").order_by(died.desc(), box.id.desc()).limit(limit)
+    )
+    return [DeadLetter(*tuple(row)) for row in session.execute(query)], total
+
+
 @dataclass(frozen=True)
 class RetryResult:
     retried: tuple[int, ...]

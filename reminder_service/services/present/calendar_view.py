@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from calendars.model import DatedObligation, YearCalendar, fill
@@ -66,7 +67,8 @@ def calendar_json(calendar: YearCalendar, kind: str | None) -> dict[str, Any]:
     }
 
 
-def _deadline_cells(item: DatedObligation) -> tuple[str, str]:
+def deadline_cells(item: DatedObligation) -> tuple[str, str]:
+    """The nominal deadline (marked when it is the system's reading) and the effective one, in words."""
     if item.nominal_deadline is None or item.effective_deadline is None:
         return ON_REQUEST, ON_REQUEST
     mark = INTERPRETED_MARK if item.deadline_interpreted else ""
@@ -91,38 +93,83 @@ def calendar_heading(calendar: YearCalendar) -> list[str]:
     return lines
 
 
-def calendar_table(calendar: YearCalendar, kind: str | None, details: bool = False) -> str:
+CALENDAR_HEADERS = ("Mã", "Báo cáo", "Hạn nộp theo văn bản", "Hạn nộp thực tế", "Chốt số liệu", "Số liệu ước đạt")
+
+
+@dataclass(frozen=True)
+class CalendarRow:
+    """One report of one kind of unit, with the words of each column of CALENDAR_HEADERS after the title."""
+
+    item: DatedObligation
+    nominal: str
+    effective: str
+    window: str
+    estimate_window: str
+
+
+@dataclass(frozen=True)
+class KindSection:
+    kind: str
+    # The directive's name for the kind, not its code (commune, monitor): a user reads Vietnamese.
+    kind_name: str
+    rows: tuple[CalendarRow, ...]
+
+
+@dataclass(frozen=True)
+class CalendarLayout:
+    """What `calendar show` prints, before it becomes text: the table prints it, the web console renders
+    it as HTML, so both show the same words for the same dates."""
+
+    heading: tuple[str, ...]
+    sections: tuple[KindSection, ...]
+    # Whether INTERPRETED_NOTE applies (a deadline shown with INTERPRETED_MARK).
+    interpreted: bool
+    # "annual, UBND các xã, thị trấn: …" for a report's notes, then the directive's own notes.
+    notes: tuple[str, ...]
+    # Phụ lục 3B: each monitoring office and the sections it supplies, when monitors are shown.
+    offices: tuple[str, ...]
+
+
+def calendar_layout(calendar: YearCalendar, kind: str | None) -> CalendarLayout:
     directive = calendar.directive
-    blocks = ["\n".join(calendar_heading(calendar))]
-    headers = ("Mã", "Báo cáo", "Hạn nộp theo văn bản", "Hạn nộp thực tế", "Chốt số liệu", "Số liệu ước đạt")
     shown = calendar.for_kind(kind)
+    sections = []
     for kind_code, kind_name in directive.unit_kinds.items():
-        items = [o for o in shown if o.kind == kind_code]
-        if not items:
-            continue
-        rows = [(o.id, o.title, *_deadline_cells(o), range_text(o.window), range_text(o.estimate_window))
-                for o in items]
-        # The directive's name for the kind, not its code (commune, monitor): a user reads Vietnamese.
-        blocks.append(f"{kind_name}\n{render(headers, rows)}")
-    footer = [ROLL_RULE]
-    if any(o.deadline_interpreted for o in shown):
-        footer.append(INTERPRETED_NOTE)
-    notes = [f"- {o.id}, {directive.unit_kinds.get(o.kind, o.kind)}: {note}" for o in shown for note in o.notes]
-    notes.extend(f"- {n.text}" for n in directive.notes)
-    if notes:
-        footer.append("Ghi chú:\n" + "\n".join(notes))
+        rows = tuple(CalendarRow(o, *deadline_cells(o), range_text(o.window), range_text(o.estimate_window))
+                     for o in shown if o.kind == kind_code)
+        if rows:
+            sections.append(KindSection(kind_code, kind_name, rows))
+    notes = [f"{o.id}, {directive.unit_kinds.get(o.kind, o.kind)}: {note}" for o in shown for note in o.notes]
+    notes.extend(n.text for n in directive.notes)
+    offices: tuple[str, ...] = ()
     if directive.monitor_offices and any(o.kind == "monitor" for o in shown):
-        offices = [f"- {office.name}: " + "; ".join(f"mục {s.code} ({s.title})" for s in office.sections)
-                   for office in directive.monitor_offices]
-        footer.append("Phụ lục 3B — mục số liệu từng phòng cung cấp:\n" + "\n".join(offices))
+        offices = tuple(f"{office.name}: " + "; ".join(f"mục {s.code} ({s.title})" for s in office.sections)
+                        for office in directive.monitor_offices)
+    return CalendarLayout(tuple(calendar_heading(calendar)), tuple(sections),
+                          any(o.deadline_interpreted for o in shown), tuple(notes), offices)
+
+
+def calendar_table(calendar: YearCalendar, kind: str | None, details: bool = False) -> str:
+    layout = calendar_layout(calendar, kind)
+    blocks = ["\n".join(layout.heading)]
+    for section in layout.sections:
+        rows = [(r.item.id, r.item.title, r.nominal, r.effective, r.window, r.estimate_window) for r in section.rows]
+        blocks.append(f"{section.kind_name}\n{render(CALENDAR_HEADERS, rows)}")
+    footer = [ROLL_RULE]
+    if layout.interpreted:
+        footer.append(INTERPRETED_NOTE)
+    if layout.notes:
+        footer.append("Ghi chú:\n" + "\n".join(f"- {note}" for note in layout.notes))
+    if layout.offices:
+        footer.append("Phụ lục 3B — mục số liệu từng phòng cung cấp:\n" + "\n".join(f"- {o}" for o in layout.offices))
     blocks.append("\n".join(footer))
     if details:
-        blocks.extend(_details(o, directive.unit_kinds[o.kind]) for o in shown)
+        blocks.extend(_details(o, calendar.directive.unit_kinds[o.kind]) for o in calendar.for_kind(kind))
     return "\n\n".join(blocks) + "\n"
 
 
 def _details(item: DatedObligation, kind_name: str) -> str:
-    nominal, effective = _deadline_cells(item)
+    nominal, effective = deadline_cells(item)
     lines = [
         f"{item.title} — {kind_name} [{item.id}]",
         f"  Kỳ báo cáo: {item.period}",
