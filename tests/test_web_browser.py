@@ -132,3 +132,16 @@ def test_the_board_and_the_overdue_list_on_a_phone(page: Page, console: Served) 
     button = page.locator("li.item").first.get_by_role("button", name="Ghi nhận đã nộp").bounding_box()
     assert date_box is not None and button is not None and button["y"] > date_box["y"]  # stacked
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_every_page_opens_with_nothing_refused_by_the_browser(page: Page, console: Served, tmp_path: Path) -> None:
+    """Each page of the menu, as the receiver sees it: its heading, and (checked by the fixture) no script
+    error, no style or script the Content-Security-Policy refused, no missing asset."""
+    _sign_in(page, console)
+    names = [link.inner_text() for link in page.locator("header nav a").all()]
+    assert names == ["Bảng theo dõi", "Quá hạn", "Sổ văn bản đến", "Đơn vị và người nhận", "Lịch", "Báo cáo",
+                     "Vận hành"]
+    for name in names:
+        page.locator("header nav").get_by_role("link", name=name, exact=True).click()
+        expect(page.locator("main h1")).to_be_visible()
+        page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)

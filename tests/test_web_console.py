@@ -314,13 +314,15 @@ def test_every_route_for_every_role_and_another_unit_s_ids(console: Served) -> N
     browsers = {role: console.signed_in(email) for role, email in
                 (("receiver", RECEIVER), ("leadership", LEADER), ("unit_head", HEAD), ("focal", FOCAL))}
     browsers["anonymous"] = console.client()
-    reads = {"/": "all", "/qua-han": "all", f"/o/{own}": "all", f"/o/{other}": "office", "/api/status": "all"}
+    reads = {"/": "all", "/qua-han": "all", f"/o/{own}": "all", f"/o/{other}": "office", "/api/status": "all",
+             "/lich": "all", "/bao-cao": "all", "/bao-cao/xlsx": "all", "/so-van-ban": "office", "/don-vi": "office",
+             "/van-hanh": "operate"}
     for role, browser in browsers.items():
         for path, who in reads.items():
             code = browser.get(path).status_code
             if role == "anonymous":
                 expected = 401 if path.startswith("/api/") else 303
-            elif who == "office" and role in {"unit_head", "focal"}:
+            elif (who == "office" and role in {"unit_head", "focal"}) or (who == "operate" and role != "receiver"):
                 expected = 403
             else:
                 expected = 200
@@ -333,7 +335,9 @@ def test_every_route_for_every_role_and_another_unit_s_ids(console: Served) -> N
         assert {r["unit"] for r in api} == {OWN_UNIT}
         assert "VHTT" not in browsers[role].get("/qua-han").text
     writes = [f"/o/{other}/nop", f"/o/{other}/mien", f"/o/{other}/thieu", f"/o/{own}/mien", "/bao-gui/1/xac-nhan",
-              "/bao-gui/1/tu-choi"]
+              "/bao-gui/1/tu-choi", "/so-van-ban/xem-truoc", "/so-van-ban/nhap", "/so-van-ban/muc/1/ghi-nhan",
+              "/so-van-ban/muc/1/bo-qua", "/don-vi/xem-truoc", "/don-vi/ap-dung",
+              f"/nguoi/{console.person_id(HEAD)}/moi", "/van-hanh/gui-lai"]
     for role in ("leadership", "unit_head", "focal", "anonymous"):
         browser = browsers[role]
         token = page_token(browser) if role != "anonymous" else ""

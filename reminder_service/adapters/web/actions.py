@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from reminder_service.adapters.web import flash
 from reminder_service.adapters.web.auth import Refused, console_of, form_of, guarded, safe_next, viewer_of
 from reminder_service.adapters.web.board_pages import Failed, cell_response, overdue_response
+from reminder_service.adapters.web.params import sentence
 from reminder_service.domain.datetext import DateError, read_moment
 from reminder_service.domain.errors import UserError
 from reminder_service.services import claims, submissions
@@ -51,17 +52,12 @@ async def _act(request: Request, obligation_id: int | None,
     try:
         notice = await run_in_threadpool(run)
     except UserError as error:
-        failed = Failed(obligation_id or 0, _sentence(str(error)), typed)
+        failed = Failed(obligation_id or 0, sentence(str(error)), typed)
         if obligation_id is not None and back == f"/o/{obligation_id}":
             return await cell_response(request, obligation_id, failed)
         return await overdue_response(request, failed)
     target = back + (f"#o{obligation_id}" if back == "/qua-han" and obligation_id else "")
     return flash.leave(RedirectResponse(target, status_code=303), notice, secure=console.secure)
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
 
 def _obligation(session: Session, obligation_id: int) -> Obligation:

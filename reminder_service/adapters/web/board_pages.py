@@ -8,7 +8,6 @@ answers 403.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -21,6 +20,7 @@ from starlette.responses import Response
 from reminder_service.adapters.web.auth import Refused, console_of, guarded, viewer_of
 from reminder_service.adapters.web.context import Console
 from reminder_service.adapters.web.pages import render
+from reminder_service.adapters.web.params import kind_param, name_param, page_param, year_param
 from reminder_service.domain.access import Viewer
 from reminder_service.domain.status import STATUS_CODES
 from reminder_service.domain.textfold import fold
@@ -42,26 +42,6 @@ class Failed:
     typed: dict[str, str]
 
 
-def _year(request: Request, console: Console) -> int:
-    text = request.query_params.get("nam", "").strip()
-    if not text:
-        return console.clock().year
-    if not re.fullmatch(r"\d{4}", text) or not 2000 <= int(text) <= 2100:
-        raise Refused(400, f"Năm «{text[:20]}» không hợp lệ; hãy chọn năm trong danh sách.")
-    return int(text)
-
-
-def _kind(request: Request, console: Console) -> str | None:
-    kind = request.query_params.get("loai", "").strip() or None
-    if kind is not None and kind not in console.kinds:
-        raise Refused(400, f"Không có loại đơn vị «{kind[:40]}»; hãy chọn trong danh sách.")
-    return kind
-
-
-def _name(request: Request) -> str:
-    return request.query_params.get("ten", "").strip()[:100]
-
-
 def _filters(console: Console, viewer: Viewer, *, year: int | None, kind: str | None) -> Filters:
     return Filters(as_of=console.clock().date(), year=year, kind=kind, units=viewer.scope.unit_ids)
 
@@ -69,11 +49,11 @@ def _filters(console: Console, viewer: Viewer, *, year: int | None, kind: str | 
 @guarded()
 async def board_page(request: Request) -> Response:
     console, viewer = console_of(request), viewer_of(request)
-    year, kind, name = _year(request, console), _kind(request, console), _name(request)
+    year, kind, name = year_param(request, console), kind_param(request, console), name_param(request)
     wanted = request.query_params.get("tinh_trang", "").strip() or None
     if wanted is not None and wanted not in dict(STATUS_CHOICES):
         raise Refused(400, "Tình trạng cần lọc không hợp lệ; hãy chọn trong danh sách.")
-    page = _page(request)
+    page = page_param(request)
 
     cache: boards.RowCache = request.app.state.rows
 
@@ -154,9 +134,9 @@ def _overdue_values(console: Console, viewer: Viewer, cache: boards.RowCache, ki
 
 async def overdue_response(request: Request, error: Failed | None = None) -> Response:
     console, viewer = console_of(request), viewer_of(request)
-    kind, name = _kind(request, console), _name(request)
+    kind, name = kind_param(request, console), name_param(request)
     values = await run_in_threadpool(_overdue_values, console, viewer, request.app.state.rows, kind, name,
-                                     _page(request))
+                                     page_param(request))
 
     def page_link(number: int) -> str:
         query = {"loai": kind or "", "ten": name, "trang": number}
@@ -164,11 +144,6 @@ async def overdue_response(request: Request, error: Failed | None = None) -> Res
 
     return render(request, "overdue.html", {**values, "kinds": console.kinds, "kind": kind, "name": name,
                                             "error": error, "page_link": page_link}, 422 if error else 200)
-
-
-def _page(request: Request) -> int:
-    text = request.query_params.get("trang", "1")
-    return int(text) if text.isdigit() and len(text) < 6 else 1
 
 
 @guarded()

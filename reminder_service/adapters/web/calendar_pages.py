@@ -24,11 +24,11 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from reminder_service.adapters.web import flash
-from reminder_service.adapters.web.actions import _sentence, web_actor
+from reminder_service.adapters.web.actions import web_actor
 from reminder_service.adapters.web.auth import Refused, console_of, form_of, guarded, viewer_of
-from reminder_service.adapters.web.board_pages import _kind, _year
 from reminder_service.adapters.web.context import Console
 from reminder_service.adapters.web.pages import NavItem, render
+from reminder_service.adapters.web.params import kind_param, sentence, year_param
 from reminder_service.domain.access import Viewer
 from reminder_service.domain.errors import UserError
 from reminder_service.services import feeds
@@ -110,7 +110,7 @@ class Where:
 def _where(request: Request) -> Where:
     """Read (and refuse when wrong) before anything is changed: a bad year must not cost a new address."""
     console = console_of(request)
-    return Where(_year(request, console), _kind(request, console))
+    return Where(year_param(request, console), kind_param(request, console))
 
 
 async def _show(request: Request, where: Where, status: int = 200, **values: Any) -> Response:
@@ -182,7 +182,7 @@ async def _issue(request: Request, where: Where, make: Callable[[], Issued], typ
     except feeds.NotPermitted as refused:
         raise Refused(403, str(refused)) from None
     except UserError as error:
-        return await _show(request, where, 422, error=_sentence(str(error)), typed=typed)
+        return await _show(request, where, 422, error=sentence(str(error)), typed=typed)
     # Shown now and never again (only its hash is kept): no redirect, which would lose it.
     return await _show(request, where, issued=issued)
 
@@ -202,7 +202,7 @@ async def revoke(request: Request) -> Response:
     except feeds.NotPermitted as refused:
         raise Refused(403, str(refused)) from None
     except UserError as error:
-        return await _show(request, where, 422, error=_sentence(str(error)))
+        return await _show(request, where, 422, error=sentence(str(error)))
     # A calendar application keeps what it fetched last when its address stops answering.
     notice = (f"Đã thu hồi đường dẫn lịch của {subject}: ứng dụng lịch đăng ký bằng đường dẫn này không lấy được "
               "lịch nữa (các hạn nộp đã tải về vẫn hiện cho đến khi người dùng gỡ lịch đó khỏi ứng dụng).")

@@ -23,6 +23,7 @@ from reminder_service.adapters.web import flash
 from reminder_service.adapters.web.actions import web_actor
 from reminder_service.adapters.web.auth import Refused, console_of, form_of, guarded, viewer_of
 from reminder_service.adapters.web.pages import NavItem, render
+from reminder_service.adapters.web.params import sentence
 from reminder_service.adapters.web.uploads import Uploads, safe_name
 from reminder_service.domain.datetext import DateError, read_moment
 from reminder_service.domain.errors import UserError
@@ -91,7 +92,7 @@ async def preview(request: Request) -> Response:
 
         summary = await run_in_threadpool(look)
     except UserError as error:
-        return await _show(request, 422, error=_sentence(str(error)))
+        return await _show(request, 422, error=sentence(str(error)))
     return await _show(request, preview=summary, token=kept.token)
 
 
@@ -117,16 +118,11 @@ async def confirm(request: Request) -> Response:
         return await _show(request, 409, error="Một lần nhập sổ văn bản đến khác đang ghi cùng các dòng này; chưa có "
                                                "gì được ghi. Hãy thử lại sau ít phút.")
     except UserError as error:
-        return await _show(request, 422, error=_sentence(str(error)))
+        return await _show(request, 422, error=sentence(str(error)))
     uploads.drop(token)
     notice = (f"Đã nhập {summary.file_name}: ghi nhận {len(summary.recorded)} báo cáo, {summary.already} dòng đã "
               f"nhập từ trước, {summary.ignored} dòng không phải báo cáo CCHC, {len(summary.review)} dòng cần xem xét.")
     return flash.leave(RedirectResponse("/so-van-ban", status_code=303), notice, secure=console.secure)
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
 
 def _item_id(request: Request) -> int:
@@ -150,7 +146,7 @@ async def _decide(request: Request, change: Any) -> Response:
     try:
         notice = await run_in_threadpool(run)
     except UserError as error:
-        return await _show(request, 422, item_error=(item_id, _sentence(str(error))), typed=typed)
+        return await _show(request, 422, item_error=(item_id, sentence(str(error))), typed=typed)
     return flash.leave(RedirectResponse(f"/so-van-ban#m{item_id}", status_code=303), notice, secure=console.secure)
 
 

@@ -26,6 +26,7 @@ from reminder_service.adapters.web.actions import web_actor
 from reminder_service.adapters.web.auth import Refused, console_of, form_of, guarded, viewer_of
 from reminder_service.adapters.web.context import Console
 from reminder_service.adapters.web.pages import NavItem, render
+from reminder_service.adapters.web.params import sentence
 from reminder_service.adapters.web.register_pages import uploads_of
 from reminder_service.adapters.web.uploads import safe_name
 from reminder_service.domain.clock import wall
@@ -114,7 +115,7 @@ async def preview(request: Request) -> Response:
 
         diff = await run_in_threadpool(look)
     except UserError as error:
-        return await _show(request, 422, error=_sentence(str(error)))
+        return await _show(request, 422, error=sentence(str(error)))
     return await _show(request, diff=diff, token=kept.token)
 
 
@@ -138,18 +139,13 @@ async def apply(request: Request) -> Response:
     try:
         total, result = await run_in_threadpool(run)
     except UserError as error:
-        return await _show(request, 422, error=_sentence(str(error)) + " Hãy đánh dấu ô đồng ý nếu đúng là như vậy.")
+        return await _show(request, 422, error=sentence(str(error)) + " Hãy đánh dấu ô đồng ý nếu đúng là như vậy.")
     uploads.drop(token)
     notice = (f"Đã áp dụng {path.name} ({total} đơn vị): thêm mới {result.created}, cập nhật {result.updated}, "
               f"ngừng theo dõi {result.deactivated}, giữ nguyên {result.unchanged}.")
     if result.created or result.reactivated or result.deactivated:
         notice += " Nghĩa vụ báo cáo được cập nhật theo danh sách mới ở lượt xử lý tiếp theo của dịch vụ."
     return flash.leave(RedirectResponse("/don-vi", status_code=303), notice, secure=console.secure)
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
 
 @guarded("write")
@@ -176,7 +172,7 @@ async def invite(request: Request) -> Response:
     try:
         made = await run_in_threadpool(make)
     except UserError as error:
-        return await _show(request, 422, error=_sentence(str(error)))
+        return await _show(request, 422, error=sentence(str(error)))
     return await _show(request, invitation=made)
 
 

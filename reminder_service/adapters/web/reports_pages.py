@@ -25,9 +25,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from reminder_service.adapters.web.auth import Refused, console_of, guarded, viewer_of
-from reminder_service.adapters.web.board_pages import _kind, _page, _year
 from reminder_service.adapters.web.context import Console
 from reminder_service.adapters.web.pages import NavItem, render
+from reminder_service.adapters.web.params import kind_param, page_param, year_param
 from reminder_service.domain.access import Viewer
 from reminder_service.domain.status import StatusRow
 from reminder_service.domain.textfold import fold
@@ -238,10 +238,10 @@ def _totals(table: list[TimelinessRow]) -> dict[str, int]:
 @guarded()
 async def reports_page(request: Request) -> Response:
     console, viewer = console_of(request), viewer_of(request)
-    year, kind = _year(request, console), _kind(request, console)
+    year, kind = year_param(request, console), kind_param(request, console)
     unit_code, search = _unit_param(request), request.query_params.get("tim_don_vi", "").strip()[:100]
     values = await run_in_threadpool(_values, console, viewer, request.app.state.rows, year, kind, unit_code,
-                                     search, _page(request))
+                                     search, page_param(request))
 
     def link(**changed: object) -> str:
         query = {"nam": year, "loai": kind or "", "don_vi": values["picked"].code if values["picked"] else "",
@@ -265,7 +265,7 @@ def xlsx_name(year: int, kind: str | None) -> str:
 @guarded()
 async def xlsx_download(request: Request) -> Response:
     console, viewer = console_of(request), viewer_of(request)
-    year, kind = _year(request, console), _kind(request, console)
+    year, kind = year_param(request, console), kind_param(request, console)
     cache: boards.RowCache = request.app.state.rows
 
     def build() -> bytes:
