@@ -250,7 +250,7 @@ async def reports_page(request: Request) -> Response:
 
     xlsx = "/bao-cao/xlsx?" + urlencode({k: v for k, v in {"nam": year, "loai": kind or ""}.items() if v != ""})
     return render(request, "reports.html", {**values, "kinds": console.kinds, "kind": kind, "link": link,
-                                            "xlsx": xlsx})
+                                            "page_link": lambda number: link(trang=number), "xlsx": xlsx})
 
 
 # --- the workbook ------------------------------------------------------------------------------------
