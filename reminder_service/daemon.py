@@ -48,7 +48,7 @@ from reminder_service.services.outbox.ratelimit import RateLimiter
 from reminder_service.services.reconcile import TickReport, load_recipients, tick
 from reminder_service.services.reminders import TemplateRenderer
 from reminder_service.services.summaries import write_summaries
-from reminder_service.services.watch import check_folder, last_import, set_state
+from reminder_service.services.watch import LAST_TICK, check_folder, last_import, set_state
 
 if TYPE_CHECKING:  # the chat bot (python-telegram-bot's Application) and the console (uvicorn) load only when used
     from reminder_service.adapters.telegram.service import ChatBot
@@ -145,7 +145,7 @@ class Daemon:
                 due_soon=self.app.config.status.due_soon_working_days, now=now,
                 office_name=self.app.config.office_name, issuer=self.app.calendar(local.year).directive.issued_by,
                 intake=intake, held=report.held)
-            set_state(session, "last_tick", local.isoformat(), now)
+            set_state(session, LAST_TICK, local.isoformat(), now)
         written = summaries.digests + summaries.weekly + summaries.rollups
         if written:
             log.info("summaries_written", digests=summaries.digests, weekly=summaries.weekly,

@@ -25,15 +25,14 @@ from reminder_service.domain.clock import wall
 from reminder_service.domain.errors import UserError
 from reminder_service.domain.escalation.policy import Stage
 from reminder_service.services.db.engine import SCHEMA_HEAD, is_current
-from reminder_service.services.db.models import DeliveryAttempt, OutboxMessage, Person, ServiceState
+from reminder_service.services.db.models import DeliveryAttempt, OutboxMessage, Person
 from reminder_service.services.db.urls import scrub, shown
 from reminder_service.services.present.elapsed import duration
 from reminder_service.services.registry.people import ROLE_LABELS
-from reminder_service.services.watch import LAST_IMPORT
+from reminder_service.services.watch import LAST_IMPORT, LAST_TICK, state_moments
 
 State = Literal["ok", "warning", "failure"]
 STATES: tuple[State, ...] = ("ok", "warning", "failure")
-LAST_TICK = "last_tick"
 _MAX_ERROR = 200
 
 
@@ -267,18 +266,10 @@ def unheld_roles(stages: Sequence[Stage], held: Collection[str]) -> tuple[tuple[
 # -- reading the database's facts ------------------------------------------------------------------
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    try:
-        return wall(datetime.fromisoformat(value)) if value else None
-    except ValueError:
-        return None
-
-
 def read_database(session: Session, now: datetime, limits: Thresholds = Thresholds()) -> DatabaseFacts:
     """The facts of a database already known to be at the current schema."""
     local = wall(now)
-    state = dict(session.execute(
-        select(ServiceState.key, ServiceState.value).where(ServiceState.key.in_((LAST_TICK, LAST_IMPORT)))).all())
+    state = state_moments(session, LAST_TICK, LAST_IMPORT)
     box = OutboxMessage
     due, oldest_due = session.execute(
         select(func.count(), func.min(box.next_attempt_at)).where(box.state == "pending",
@@ -294,8 +285,8 @@ def read_database(session: Session, now: datetime, limits: Thresholds = Threshol
     dead = session.scalar(select(func.count()).select_from(recent.subquery())) or 0
     latest = session.execute(recent.order_by(when.desc(), box.id.desc()).limit(1)).first()
     return DatabaseFacts(
-        schema_current=True, last_tick=_parse_time(state.get(LAST_TICK)),
-        last_import=_parse_time(state.get(LAST_IMPORT)),
+        schema_current=True, last_tick=state[LAST_TICK],
+        last_import=state[LAST_IMPORT],
         outbox=OutboxFacts(due=due, oldest_due=oldest_due, expired=expired, oldest_expired=oldest_expired, dead=dead,
                            latest_dead_at=latest.at if latest is not None else None,
                            latest_dead_error=latest.last_error if latest is not None else None),
@@ -350,13 +341,17 @@ def _folder(app: App) -> FolderFacts | None:
     return FolderFacts(str(folder), exists, exists and os.access(folder, os.W_OK | os.X_OK))
 
 
-def gather(app: App, now: datetime, limits: Thresholds = Thresholds(), *, probe_seconds: float = 5.0) -> Facts:
-    """Every fact the checks need, from the database, the folder and the channels; never raises."""
-    from reminder_service.probes import probe_channels
+def gather(app: App, now: datetime, limits: Thresholds = Thresholds(), *, probe_seconds: float = 5.0,
+           channels: tuple[Check, ...] | None = None) -> Facts:
+    """Every fact the checks need, from the database, the folder and the channels; never raises.
+    ``channels``: the channels' probes made already (the console keeps them a minute); None probes now."""
+    if channels is None:
+        from reminder_service.probes import probe_channels
 
+        channels = probe_channels(app.config, wait=probe_seconds)
     url, database, error = _read_facts(app, now, limits)
     return Facts(database_url=url, schema=SCHEMA_HEAD, database=database, database_error=error,
-                 folder=_folder(app), channels=probe_channels(app.config, wait=probe_seconds),
+                 folder=_folder(app), channels=channels,
                  # A configured installation (a config file) with neither channel is a server messaging nobody;
                  # the demo without a config file prints to the console by design.
                  real_channel=(app.config.email.configured or app.config.telegram.enabled

@@ -13,6 +13,7 @@ import errno
 import gc
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
@@ -46,13 +47,30 @@ def console_for(app: App, clock: Callable[[], datetime]) -> Console:
 # «Vận hành» waits for the channel probes at most this long (the command line's default is 5 s): a page, not
 # a monitoring job, and a mail server that does not answer in 3 s is already worth the failure it reports.
 PROBE_SECONDS = 3.0
+PROBES_KEPT_SECONDS = 60.0
 
 
-def health_of(app: App) -> Callable[[datetime], list[Check]]:
-    """The checks of `reminder-service health` (same facts, same thresholds) at a moment; blocking."""
+def health_of(app: App) -> Callable[[datetime, bool], list[Check]]:
+    """The checks of `reminder-service health` (same facts, same thresholds) at a moment; blocking.
 
-    def checks(now: datetime) -> list[Check]:
-        return evaluate(gather(app, now, probe_seconds=PROBE_SECONDS), now, app.workdays)
+    Probing the mail server and Telegram takes up to PROBE_SECONDS each time, and «Vận hành» is opened
+    again after every «Gửi lại»: the probes are kept a minute unless the page asks for fresh ones."""
+    from reminder_service.probes import probe_channels
+
+    kept: list[tuple[float, tuple[Check, ...]]] = []
+    lock = threading.Lock()
+
+    def probed(fresh: bool) -> tuple[Check, ...]:
+        with lock:
+            if not fresh and kept and time.monotonic() - kept[0][0] < PROBES_KEPT_SECONDS:
+                return kept[0][1]
+        found = probe_channels(app.config, wait=PROBE_SECONDS)
+        with lock:
+            kept[:] = [(time.monotonic(), found)]
+        return found
+
+    def checks(now: datetime, fresh: bool) -> list[Check]:
+        return evaluate(gather(app, now, channels=probed(fresh)), now, app.workdays)
 
     return checks
 

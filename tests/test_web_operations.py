@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from reminder_service.adapters.web.operations_pages import parse_moment, retry_notice, retry_request
+from reminder_service.adapters.web.operations_pages import retry_notice, retry_request
 from reminder_service.config import TelegramSettings
 from reminder_service.services.db.models import (
     AuditEntry,
@@ -30,6 +30,7 @@ from reminder_service.services.outbox.admin import RetryResult
 from reminder_service.services.present.delivery_errors import hint
 from reminder_service.services.present.elapsed import ago, duration
 from reminder_service.services.watch import LAST_IMPORT, folder_view
+from reminder_service.services.watch import state_moment as parse_moment
 from tests.fakes.bot_api import TOKEN, Failure, FakeBotApi
 from tests.webconsole import FOCAL, HEAD, LEADER, NOW, OWN_UNIT, RECEIVER, Served, page_token, served
 
@@ -242,7 +243,7 @@ def test_a_channel_that_does_not_answer_holds_the_page_a_few_seconds_at_most(
         assert _check_state(text, "channel_telegram") == "ok" and "Bot @cchc_test_bot trả lời" in text
         bot.fail_next(Failure.slow(6), method="getMe")
         started = time.monotonic()
-        slow = browser.get("/van-hanh")
+        slow = browser.get("/van-hanh?kiem_tra=1")
         assert time.monotonic() - started < 5.5
         assert slow.status_code == 200 and _check_state(slow.text, "channel_telegram") == "failure"
         assert "Không gọi được Telegram" in slow.text and TOKEN not in slow.text

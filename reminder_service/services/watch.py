@@ -20,6 +20,8 @@ from reminder_service.services.db.models import ServiceState
 
 log = structlog.get_logger(__name__)
 LAST_IMPORT = "register_last_import"
+# When the daemon last finished a tick (daemon.Daemon.reconcile); health and the console read it.
+LAST_TICK = "last_tick"
 SUFFIXES = {".csv", ".xlsx"}
 REGISTER_ACTOR = Actor("sổ văn bản đến", "register")
 
@@ -30,9 +32,22 @@ class WatchReport:
     rejected: int
 
 
+def state_moment(value: str | None) -> datetime | None:
+    """A time kept in service_state (ISO, as the daemon writes it) in Vietnamese wall time; None if absent
+    or garbled (a value edited by hand must not stop a tick or a page)."""
+    try:
+        return wall(datetime.fromisoformat(value)) if value else None
+    except ValueError:
+        return None
+
+
+def state_moments(session: Session, *keys: str) -> dict[str, datetime | None]:
+    stored = dict(session.execute(select(ServiceState.key, ServiceState.value).where(ServiceState.key.in_(keys))).all())
+    return {key: state_moment(stored.get(key)) for key in keys}
+
+
 def last_import(session: Session) -> datetime | None:
-    value = session.scalar(select(ServiceState.value).where(ServiceState.key == LAST_IMPORT))
-    return datetime.fromisoformat(value) if value else None
+    return state_moments(session, LAST_IMPORT)[LAST_IMPORT]
 
 
 def set_state(session: Session, key: str, value: str, now: datetime) -> None:

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from reminder_service import logs
 from reminder_service.adapters.cli.base import (
+    ChoiceType,
     CountType,
     ViGroup,
     cli_actor,
     db_app_of,
-    listing_options,
 )
 from reminder_service.adapters.cli.lookup import find_person
 from reminder_service.domain import clock
@@ -87,10 +87,11 @@ def link(ctx: click.Context, person_key: str) -> None:
 @click.option("--revoke", "revoke_ids", multiple=True, type=CountType("số phiên", 1, 10**9), metavar="SỐ",
               help="Đăng xuất phiên số này (lặp lại để đăng xuất nhiều phiên).")
 @click.option("--revoke-all", is_flag=True, help="Đăng xuất mọi phiên (của --person nếu có, nếu không: của mọi người).")
-@listing_options("(không dùng)")
+@click.option("--format", "-f", "output_format", type=ChoiceType("table", "json"), default="table",
+              show_default=True, help="table: bảng để đọc; json: cho máy.")
 @click.pass_context
 def sessions(ctx: click.Context, person_key: str | None, revoke_ids: tuple[int, ...], revoke_all: bool,
-             show_all: bool, output_format: str) -> None:
+             output_format: str) -> None:
     """Các phiên đang đăng nhập Bảng điều khiển; đăng xuất từ xa một phiên, một người hoặc tất cả."""
     app = db_app_of(ctx)
     now = clock.now()

@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from reminder_service.adapters.web import flash
-from reminder_service.adapters.web.auth import Refused, console_of, form_of, guarded, safe_next, viewer_of
+from reminder_service.adapters.web.auth import console_of, form_of, guarded, safe_next, viewer_of
 from reminder_service.adapters.web.board_pages import Failed, cell_response, overdue_response
-from reminder_service.adapters.web.params import sentence
+from reminder_service.adapters.web.params import path_id, sentence
 from reminder_service.domain.datetext import DateError, read_moment
 from reminder_service.domain.errors import UserError
 from reminder_service.services import claims, submissions
@@ -67,16 +67,9 @@ def _obligation(session: Session, obligation_id: int) -> Obligation:
     return obligation
 
 
-def _id(request: Request, name: str) -> int:
-    text = str(request.path_params[name])
-    if not text.isdigit() or len(text) > 9:
-        raise Refused(404, "Không có mục này (có thể đường dẫn đã cũ).")
-    return int(text)
-
-
 @guarded("write")
 async def record(request: Request) -> Response:
-    obligation_id = _id(request, "obligation_id")
+    obligation_id = path_id(request, "obligation_id")
     actor = web_actor(request)
 
     def change(session: Session, typed: dict[str, str], now: datetime) -> str:
@@ -96,7 +89,7 @@ async def record(request: Request) -> Response:
 
 @guarded("write")
 async def waive(request: Request) -> Response:
-    obligation_id = _id(request, "obligation_id")
+    obligation_id = path_id(request, "obligation_id")
     actor = web_actor(request)
 
     def change(session: Session, typed: dict[str, str], now: datetime) -> str:
@@ -111,7 +104,7 @@ async def waive(request: Request) -> Response:
 
 @guarded("write")
 async def mark_incomplete(request: Request) -> Response:
-    obligation_id = _id(request, "obligation_id")
+    obligation_id = path_id(request, "obligation_id")
     actor = web_actor(request)
 
     def change(session: Session, typed: dict[str, str], now: datetime) -> str:
@@ -126,7 +119,7 @@ async def mark_incomplete(request: Request) -> Response:
 
 def _claim_change(request: Request, confirm: bool) -> Callable[[Session, dict[str, str], datetime], str]:
     console = console_of(request)
-    claim_id = _id(request, "claim_id")
+    claim_id = path_id(request, "claim_id", "Không có báo «Đã gửi» này.")
     actor = web_actor(request)
 
     def change(session: Session, typed: dict[str, str], now: datetime) -> str:
@@ -148,7 +141,7 @@ def _claim_change(request: Request, confirm: bool) -> Callable[[Session, dict[st
 
 async def _claim_obligation(request: Request) -> int | None:
     console = console_of(request)
-    claim_id = _id(request, "claim_id")
+    claim_id = path_id(request, "claim_id", "Không có báo «Đã gửi» này.")
 
     def find() -> int | None:
         with console.workspace.session() as session:

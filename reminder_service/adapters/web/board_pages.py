@@ -20,7 +20,7 @@ from starlette.responses import Response
 from reminder_service.adapters.web.auth import Refused, console_of, guarded, viewer_of
 from reminder_service.adapters.web.context import Console
 from reminder_service.adapters.web.pages import render
-from reminder_service.adapters.web.params import kind_param, name_param, page_param, year_param
+from reminder_service.adapters.web.params import kind_param, name_param, page_param, path_id, year_param
 from reminder_service.domain.access import Viewer
 from reminder_service.domain.status import STATUS_CODES
 from reminder_service.domain.textfold import fold
@@ -104,14 +104,8 @@ async def cell_response(request: Request, obligation_id: int, error: Failed | No
 
 @guarded()
 async def cell_page(request: Request) -> Response:
-    return await cell_response(request, _obligation_id(request))
-
-
-def _obligation_id(request: Request) -> int:
-    text = str(request.path_params["obligation_id"])
-    if not text.isdigit() or len(text) > 9:
-        raise Refused(404, "Không có nghĩa vụ báo cáo này (có thể đường dẫn đã cũ).")
-    return int(text)
+    missing = "Không có nghĩa vụ báo cáo này (có thể đường dẫn đã cũ)."
+    return await cell_response(request, path_id(request, "obligation_id", missing))
 
 
 OVERDUE_PAGE = 100

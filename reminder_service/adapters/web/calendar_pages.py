@@ -28,7 +28,7 @@ from reminder_service.adapters.web.actions import web_actor
 from reminder_service.adapters.web.auth import Refused, console_of, form_of, guarded, viewer_of
 from reminder_service.adapters.web.context import Console
 from reminder_service.adapters.web.pages import NavItem, render
-from reminder_service.adapters.web.params import kind_param, sentence, year_param
+from reminder_service.adapters.web.params import kind_param, path_id, sentence, year_param
 from reminder_service.domain.access import Viewer
 from reminder_service.domain.errors import UserError
 from reminder_service.services import feeds
@@ -123,13 +123,6 @@ async def calendar_page(request: Request) -> Response:
     return await _show(request, _where(request))
 
 
-def _feed_id(request: Request) -> int:
-    text = str(request.path_params["feed_id"])
-    if not text.isdigit() or len(text) > 9:
-        raise Refused(404, "Không có đường dẫn lịch này (có thể trang đã cũ).")
-    return int(text)
-
-
 @guarded()
 async def create(request: Request) -> Response:
     console, viewer, where = console_of(request), viewer_of(request), _where(request)
@@ -165,7 +158,7 @@ def _unit_for(session: Session, viewer: Viewer, typed: str) -> Unit:
 @guarded()
 async def renew(request: Request) -> Response:
     console, viewer, where = console_of(request), viewer_of(request), _where(request)
-    feed_id = _feed_id(request)
+    feed_id = path_id(request, "feed_id", "Không có đường dẫn lịch này (có thể trang đã cũ).")
     actor = web_actor(request)
 
     def make() -> Issued:
@@ -190,7 +183,7 @@ async def _issue(request: Request, where: Where, make: Callable[[], Issued], typ
 @guarded()
 async def revoke(request: Request) -> Response:
     console, viewer, where = console_of(request), viewer_of(request), _where(request)
-    feed_id = _feed_id(request)
+    feed_id = path_id(request, "feed_id", "Không có đường dẫn lịch này (có thể trang đã cũ).")
     actor = web_actor(request)
 
     def run() -> str:

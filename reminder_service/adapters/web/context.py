@@ -49,7 +49,7 @@ class Console:
     settle: Callable[[], None] | None = None
     # The checks of `reminder-service health` at a moment, for «Vận hành»: blocking, up to a few seconds
     # (the channels are probed), so called in a worker thread. None: this console cannot check (no process).
-    health: Callable[[datetime], Sequence[HealthLine]] | None = None
+    health: Callable[[datetime, bool], Sequence[HealthLine]] | None = None
     # The incoming-register folder the daemon watches ([register] watch_dir), if any.
     watch_dir: Path | None = None
 

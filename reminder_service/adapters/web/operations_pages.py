@@ -9,11 +9,8 @@ Sending again goes through ``outbox.admin.retry_dead`` as `outbox retry` does, a
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -26,44 +23,28 @@ from reminder_service.adapters.web.context import Console
 from reminder_service.adapters.web.pages import NavItem, render
 from reminder_service.domain.clock import wall
 from reminder_service.domain.escalation.policy import CHANNEL_NAMES
-from reminder_service.services.db.models import ServiceState
 from reminder_service.services.outbox.admin import STATES, RetryResult, dead_letters, retry_dead, state_counts
 from reminder_service.services.present.delivery_errors import hint
 from reminder_service.services.present.elapsed import ago
 from reminder_service.services.present.words import CHANNEL_WORDS, OUTBOX_STATE_WORDS
-from reminder_service.services.watch import LAST_IMPORT, folder_view
+from reminder_service.services.watch import LAST_IMPORT, LAST_TICK, folder_view, state_moments
 
 NAV = (NavItem("/van-hanh", "Vận hành", need="operate"),)
 PATH = "/van-hanh"
 # The daemon's key for the end of its last tick (daemon.Daemon.reconcile), the one `health` reads.
-LAST_TICK = "last_tick"
 DEAD_SHOWN = 50
 CHECK_WORDS = {"ok": "Đạt", "warning": "Cảnh báo", "failure": "Lỗi"}
 CHECK_MARKS = {"ok": "✓", "warning": "!", "failure": "✗"}
 
 
-def parse_moment(value: str | None) -> datetime | None:
-    """A service_state time (ISO, as the daemon writes it) in Vietnamese wall time; None if absent or garbled."""
-    try:
-        return wall(datetime.fromisoformat(value)) if value else None
-    except ValueError:
-        return None
-
-
-def _state_moments(session: Session) -> dict[str, datetime | None]:
-    stored = dict(session.execute(
-        select(ServiceState.key, ServiceState.value).where(ServiceState.key.in_((LAST_TICK, LAST_IMPORT)))).all())
-    return {key: parse_moment(stored.get(key)) for key in (LAST_TICK, LAST_IMPORT)}
-
-
-def _values(console: Console) -> dict[str, Any]:
+def _values(console: Console, fresh: bool) -> dict[str, Any]:
     now = wall(console.clock())
     with console.workspace.session() as session:
         counts = state_counts(session)
         dead, dead_total = dead_letters(session, limit=DEAD_SHOWN)
-        moments = _state_moments(session)
+        moments = state_moments(session, LAST_TICK, LAST_IMPORT)
     # After the database work, outside its transaction: the probes take up to a few seconds.
-    checks = list(console.health(now)) if console.health is not None else None
+    checks = list(console.health(now, fresh)) if console.health is not None else None
     channels = sorted({channel for _, channel in counts}, key=lambda c: (c not in CHANNEL_NAMES, c))
     return {
         "now": now, "checks": checks, "check_words": CHECK_WORDS, "check_marks": CHECK_MARKS,
@@ -80,7 +61,8 @@ def _values(console: Console) -> dict[str, Any]:
 
 @guarded("operate")
 async def operations_page(request: Request) -> Response:
-    values = await run_in_threadpool(_values, console_of(request))
+    # «Kiểm tra lại» asks the mail server and Telegram afresh; otherwise their last answer (a minute) stands.
+    values = await run_in_threadpool(_values, console_of(request), request.query_params.get("kiem_tra") == "1")
     return render(request, "operations.html", values)
 
 

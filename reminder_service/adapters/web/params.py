@@ -44,3 +44,12 @@ def sentence(text: str) -> str:
     """A service's refusal ("hãy ghi …") as a sentence on a page ("Hãy ghi ….")."""
     text = text.strip()
     return (text[:1].upper() + text[1:]).rstrip(".") + "."
+
+
+def path_id(request: Request, name: str, missing: str = "Không có mục này (có thể đường dẫn đã cũ).") -> int:
+    """A record's number in the address (``/o/{obligation_id}``); anything else is a page that is not there
+    (and never a number too large for the database's integer column)."""
+    text = str(request.path_params[name])
+    if not text.isdigit() or len(text) > 9:
+        raise Refused(404, missing)
+    return int(text)

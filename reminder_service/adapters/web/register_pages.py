@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -23,8 +22,8 @@ from reminder_service.adapters.web import flash
 from reminder_service.adapters.web.actions import web_actor
 from reminder_service.adapters.web.auth import Refused, console_of, form_of, guarded, viewer_of
 from reminder_service.adapters.web.pages import NavItem, render
-from reminder_service.adapters.web.params import sentence
-from reminder_service.adapters.web.uploads import Uploads, safe_name
+from reminder_service.adapters.web.params import path_id, sentence
+from reminder_service.adapters.web.uploads import read_upload, uploads_of
 from reminder_service.domain.datetext import DateError, read_moment
 from reminder_service.domain.errors import UserError
 from reminder_service.services.register.apply import ImportSummary, import_register
@@ -34,12 +33,7 @@ from reminder_service.services.register.read import read_register
 from reminder_service.services.register.review import REASON_TEXTS, dismiss_item, list_items, resolve_item
 
 NAV = (NavItem("/so-van-ban", "Sổ văn bản đến", need="office"),)
-SUFFIXES = (".csv", ".xlsx", ".xls")
-
-
-def uploads_of(request: Request) -> Uploads:
-    found: Uploads = request.app.state.uploads
-    return found
+SUFFIXES = (".csv", ".xlsx")
 
 
 def _page_values(console: Any) -> dict[str, Any]:
@@ -63,18 +57,10 @@ async def register_page(request: Request) -> Response:
 
 async def _upload(request: Request) -> tuple[bytes, str]:
     form = await form_of(request)
-    upload = form.get("tep")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise UserError("hãy chọn tệp sổ văn bản đến (.csv hoặc .xlsx) xuất từ hệ thống quản lý văn bản")
-    name = safe_name(upload.filename, "so-van-ban-den.csv")
-    if not name.lower().endswith(SUFFIXES):
-        raise UserError(f"tệp «{name}» không phải .csv hoặc .xlsx; hãy xuất sổ văn bản đến ra CSV hoặc Excel (.xlsx)")
-    data = await upload.read(LIMITS.file_bytes + 1)
-    if len(data) > LIMITS.file_bytes:
-        raise UserError(f"tệp «{name}» lớn hơn {megabytes(LIMITS.file_bytes)} MB; hãy xuất từng năm hoặc từng quý")
-    if not data:
-        raise UserError(f"tệp «{name}» rỗng; hãy xuất lại sổ văn bản đến")
-    return data, name
+    return await read_upload(
+        form.get("tep"), what="tệp sổ văn bản đến (.csv hoặc .xlsx) xuất từ hệ thống quản lý văn bản",
+        suffixes=SUFFIXES, also=(".xls",), default_name="so-van-ban-den.csv", limit=LIMITS.file_bytes,
+        too_big=f"giới hạn {megabytes(LIMITS.file_bytes)} MB; hãy xuất từng năm hoặc từng quý")
 
 
 @guarded("write")
@@ -125,18 +111,11 @@ async def confirm(request: Request) -> Response:
     return flash.leave(RedirectResponse("/so-van-ban", status_code=303), notice, secure=console.secure)
 
 
-def _item_id(request: Request) -> int:
-    text = str(request.path_params["item_id"])
-    if not text.isdigit() or len(text) > 9:
-        raise Refused(404, "Không có mục cần xem xét này.")
-    return int(text)
-
-
 async def _decide(request: Request, change: Any) -> Response:
     console = console_of(request)
     form = await form_of(request)
     typed = {key: str(form.get(key) or "").strip() for key in ("don_vi", "bao_cao", "nam", "ngay", "ly_do")}
-    item_id = _item_id(request)
+    item_id = path_id(request, "item_id", "Không có mục cần xem xét này.")
 
     def run() -> str:
         with console.workspace.session() as session:

@@ -16,7 +16,6 @@ from typing import Any
 import segno
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -26,9 +25,8 @@ from reminder_service.adapters.web.actions import web_actor
 from reminder_service.adapters.web.auth import Refused, console_of, form_of, guarded, viewer_of
 from reminder_service.adapters.web.context import Console
 from reminder_service.adapters.web.pages import NavItem, render
-from reminder_service.adapters.web.params import sentence
-from reminder_service.adapters.web.register_pages import uploads_of
-from reminder_service.adapters.web.uploads import safe_name
+from reminder_service.adapters.web.params import path_id, sentence
+from reminder_service.adapters.web.uploads import read_upload, uploads_of
 from reminder_service.domain.clock import wall
 from reminder_service.domain.errors import UserError
 from reminder_service.services.db.models import Person
@@ -94,16 +92,11 @@ async def preview(request: Request) -> Response:
     console, viewer, uploads = console_of(request), viewer_of(request), uploads_of(request)
     actor = web_actor(request)
     form = await form_of(request)
-    upload = form.get("tep")
     try:
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise UserError("hãy chọn tệp danh sách đơn vị (.csv, .xlsx hoặc .yaml)")
-        name = safe_name(upload.filename, "don-vi.csv")
-        if not name.lower().endswith(SUFFIXES):
-            raise UserError(f"tệp «{name}» không phải .csv, .xlsx hoặc .yaml")
-        data = await upload.read(MAX_UNITS_FILE + 1)
-        if len(data) > MAX_UNITS_FILE:
-            raise UserError(f"tệp «{name}» lớn hơn 5 MB; danh sách đơn vị của một tỉnh chỉ vài trăm KB")
+        data, name = await read_upload(
+            form.get("tep"), what="tệp danh sách đơn vị (.csv, .xlsx hoặc .yaml)", suffixes=SUFFIXES,
+            default_name="don-vi.csv", limit=MAX_UNITS_FILE,
+            too_big="giới hạn 5 MB, trong khi danh sách đơn vị của một tỉnh chỉ vài trăm KB; hãy kiểm tra lại tệp")
         kept = uploads.keep(data, name, viewer.person_id)
 
         def look() -> Diff:
@@ -151,10 +144,7 @@ async def apply(request: Request) -> Response:
 @guarded("write")
 async def invite(request: Request) -> Response:
     console = console_of(request)
-    text = str(request.path_params["person_id"])
-    if not text.isdigit() or len(text) > 9:
-        raise Refused(404, "Không có người này.")
-    person_id = int(text)
+    person_id = path_id(request, "person_id", "Không có người này.")
     actor = web_actor(request)
 
     def make() -> Invitation:

@@ -15,6 +15,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+
+from reminder_service.domain.errors import UserError
+
 KEEP_SECONDS = 3600
 _SAFE = re.compile(r"[^0-9A-Za-zÀ-ỹ._ -]+")
 
@@ -73,3 +78,28 @@ class Uploads:
         for folder in self._root.iterdir():
             if folder.stat().st_mtime < limit:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+async def read_upload(upload: object, *, what: str, suffixes: tuple[str, ...], default_name: str, limit: int,
+                      too_big: str, also: tuple[str, ...] = ()) -> tuple[bytes, str]:
+    """The bytes and safe name of a form's file field, or a UserError saying what to choose instead:
+    no file, a kind the page does not read, a file over ``limit`` bytes (``too_big`` says what to do),
+    an empty file. At most ``limit`` + 1 bytes are read, whatever the browser sends. ``also``: suffixes let
+    through, unnamed, for the reader's own explanation (an old Excel .xls: "save it as .xlsx")."""
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise UserError(f"hãy chọn {what}")
+    name = safe_name(upload.filename, default_name)
+    if not name.lower().endswith(suffixes + also):
+        raise UserError(f"tệp «{name}» không phải {' hoặc '.join(suffixes)}; hãy chọn {what}")
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise UserError(f"tệp «{name}» quá lớn; {too_big}")
+    if not data:
+        raise UserError(f"tệp «{name}» rỗng; hãy chọn {what}")
+    return data, name
+
+
+def uploads_of(request: Request) -> Uploads:
+    """The files waiting for a confirmation in this console (one folder per process)."""
+    found: Uploads = request.app.state.uploads
+    return found
