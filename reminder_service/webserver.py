@@ -14,7 +14,7 @@ import gc
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 
 import structlog
@@ -31,7 +31,8 @@ from reminder_service.services.registry.people import office_name
 log = structlog.get_logger(__name__)
 
 
-def console_for(app: App, clock: Callable[[], datetime]) -> Console:
+def console_for(app: App, clock: Callable[[], datetime],
+                send_links: Callable[[], Awaitable[object]] | None = None) -> Console:
     kinds: dict[str, str] = {}
     for directive in app.directive_versions():
         kinds.update(directive.unit_kinds)
@@ -41,7 +42,7 @@ def console_for(app: App, clock: Callable[[], datetime]) -> Console:
                    due_soon_working_days=app.config.status.due_soon_working_days,
                    policy=app.config.escalation, kinds=kinds, bot_username=app.config.telegram.bot_username,
                    telegram_enabled=app.config.telegram.enabled, settle=settle, health=health_of(app),
-                   watch_dir=app.config.watch_dir)
+                   watch_dir=app.config.watch_dir, send_links=send_links)
 
 
 # «Vận hành» waits for the channel probes at most this long (the command line's default is 5 s): a page, not
@@ -126,9 +127,10 @@ class _Server(uvicorn.Server):
 
 
 class WebServer:
-    def __init__(self, app: App, clock: Callable[[], datetime], sock: socket.socket) -> None:
+    def __init__(self, app: App, clock: Callable[[], datetime], sock: socket.socket,
+                 send_links: Callable[[], Awaitable[object]] | None = None) -> None:
         self.sock = sock
-        config = uvicorn.Config(build(console_for(app, clock)), log_level="warning", access_log=False,
+        config = uvicorn.Config(build(console_for(app, clock, send_links)), log_level="warning", access_log=False,
                                 lifespan="off", server_header=False, proxy_headers=True,
                                 forwarded_allow_ips="127.0.0.1")
         self.server = _Server(config)

@@ -9,11 +9,20 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
 
+from reminder_service.app import App
+from reminder_service.config import CalendarSettings, Config
+from reminder_service.services.db.models import OutboxMessage
 from tests.conftest import ROOT
+from tests.district import RECEIVER, district
+from tests.fakes.smtp import HOST, smtp_server
+from tests.webconsole import form_token
 
 
 def _free_port() -> int:
@@ -22,11 +31,14 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start(tmp_path: Path, sqlite_template: Path, port: int, *command: str) -> subprocess.Popen[str]:
+def _start(tmp_path: Path, sqlite_template: Path, port: int, *command: str, config_more: str = "",
+           seed: Callable[[str], None] | None = None) -> subprocess.Popen[str]:
     database = tmp_path / "web.sqlite3"
     database.write_bytes(sqlite_template.read_bytes())
+    if seed is not None:
+        seed(f"sqlite:///{database}")
     config = tmp_path / "config.toml"
-    config.write_text(f'[web]\nport = {port}\npublic_url = "http://127.0.0.1:{port}"\n', encoding="utf-8")
+    config.write_text(f'[web]\nport = {port}\npublic_url = "http://127.0.0.1:{port}"\n{config_more}', encoding="utf-8")
     env = {**os.environ, "REMINDER_SERVICE_DATABASE_URL": f"sqlite:///{database}",
            "REMINDER_SERVICE_CONFIG": str(config)}
     return subprocess.Popen([sys.executable, "-m", "reminder_service", *command], cwd=ROOT, env=env,
@@ -100,3 +112,47 @@ def test_web_alone_serves_the_console_and_a_taken_port_is_an_error(tmp_path: Pat
         second = _start(tmp_path, sqlite_template, port, "web")
         out, err = second.communicate(timeout=30)
     assert second.returncode == 2 and "không mở được Bảng điều khiển web" in err and "Traceback" not in err
+
+
+def _receiver_and_a_waiting_reminder(url: str) -> None:
+    app = App.from_config(Config(path=None, calendar=CalendarSettings(), database_url=url))
+    district(app, RECEIVER)
+    with app.session() as session:
+        session.add(OutboxMessage(dedupe_key="reminder-waiting", stage="notice", channel="email",
+                                  address="an@songlam.example", subject="Nhắc", body_text="Nhắc",
+                                  next_attempt_at=datetime(2021, 1, 1), created_at=datetime(2021, 1, 1)))
+    app.engine.dispose()
+
+
+def _outbox(tmp_path: Path) -> dict[str, str]:
+    app = App.from_config(Config(path=None, calendar=CalendarSettings(),
+                                 database_url=f"sqlite:///{tmp_path / 'web.sqlite3'}"))
+    with app.session() as session:
+        found = {stage: state for stage, state in session.execute(select(OutboxMessage.stage, OutboxMessage.state))}
+    app.engine.dispose()
+    return found
+
+
+def test_web_alone_sends_the_sign_in_link_asked_for_and_no_reminder(tmp_path: Path, sqlite_template: Path) -> None:
+    """With no daemon running, a link asked for on the sign-in page still arrives, within seconds; a
+    reminder waiting in the outbox stays there for the daemon."""
+    port = _free_port()
+    with smtp_server() as (mailbox, smtp_port):
+        process = _start(tmp_path, sqlite_template, port, "web", seed=_receiver_and_a_waiting_reminder,
+                         config_more=f'[email]\nhost = "{HOST}"\nport = {smtp_port}\nsecurity = "none"\n'
+                                     'from_address = "noivu@songlam.example"\n')
+        try:
+            page = _get(f"http://127.0.0.1:{port}/dang-nhap")
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", cookies=page.cookies) as client:
+                asked = client.post("/dang-nhap", data={"csrf": form_token(page.text), "who": "noivu@songlam.example"})
+            assert asked.status_code == 200 and "liên kết đăng nhập đã" in asked.text
+            deadline = time.monotonic() + 15
+            while not mailbox.received and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            _, err = _stop(process)
+    assert [m.rcpt_tos for m in mailbox.received] == [["noivu@songlam.example"]], err
+    body = mailbox.received[0].message.get_body(("plain",))
+    assert body is not None and f"http://127.0.0.1:{port}/dang-nhap/lien-ket/" in body.get_content()
+    assert process.returncode == 0 and "Traceback" not in err
+    assert _outbox(tmp_path) == {"signin": "sent", "notice": "pending"}

@@ -36,11 +36,17 @@ def web(ctx: click.Context) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
+    from reminder_service.channels import build_notifiers
+    from reminder_service.services.outbox.dispatch import Dispatcher
     from reminder_service.webserver import WebServer, bind, serve_until
 
     app = db_app_of(ctx)
     logs.configure(also_hide=secrets(app.config.database_url))
-    server = WebServer(app, clock.now, bind(app.config.web))
+    # No daemon runs here to dispatch the outbox: the sign-in links people ask for are sent by this
+    # process, and only they (the reminders wait for the daemon, which may run elsewhere or not yet).
+    notifiers = build_notifiers(app.config)
+    links = Dispatcher(app, notifiers, clock.now, stages={signin.SIGNIN_STAGE})
+    server = WebServer(app, clock.now, bind(app.config.web), send_links=links.drain)
     click.echo(f"Bảng điều khiển web đang chạy tại {app.config.web.public_url}. Nhấn Ctrl+C để dừng.")
 
     async def main() -> None:
@@ -48,7 +54,12 @@ def web(ctx: click.Context) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await serve_until(server, stop)
+        try:
+            await serve_until(server, stop)
+        finally:
+            links.request_stop()
+            for notifier in notifiers.values():
+                await notifier.close()
 
     asyncio.run(main())
     click.echo("Đã dừng bảng điều khiển web.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -52,6 +52,9 @@ class Console:
     health: Callable[[datetime, bool], Sequence[HealthLine]] | None = None
     # The incoming-register folder the daemon watches ([register] watch_dir), if any.
     watch_dir: Path | None = None
+    # Sends the sign-in links waiting in the outbox, when no daemon in this process dispatches them
+    # (`reminder-service web` alone); under `run` the daemon's dispatch sends them within seconds.
+    send_links: Callable[[], Awaitable[object]] | None = None
 
     @property
     def secure(self) -> bool:

@@ -15,7 +15,7 @@ import os
 import random
 import secrets
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -87,13 +87,15 @@ class Dispatcher:
         worker_id: str | None = None,
         write_stop_grace: float = 20.0,
         on_moved: Callable[[str, str, str], None] | None = None,
+        stages: Iterable[str] | None = None,
     ) -> None:
         """``clock`` gives the current instant (aware, or naive Vietnamese wall time); rows are stored
         in wall time. ``send_timeout`` bounds one send, and a send only starts while the lease still
         covers it. A row whose turn under the rate limits is more than ``max_limiter_wait`` seconds
         away (a paused chat) is handed back, due again when its turn comes. Outcomes that cannot be written
         are retried until they are, or for ``write_stop_grace`` seconds once a stop is requested.
-        ``on_moved(channel, old, new)`` saves an address that moved for good (it runs in a worker thread)."""
+        ``on_moved(channel, old, new)`` saves an address that moved for good (it runs in a worker thread).
+        ``stages`` limits it to rows of those stages (the console served alone sends only sign-in links)."""
         if lease_seconds <= send_timeout:
             raise ValueError("lease_seconds must exceed send_timeout, or no send could start")
         engine = database if isinstance(database, Engine) else database.engine
@@ -111,6 +113,7 @@ class Dispatcher:
         self.max_limiter_wait = max_limiter_wait
         self.write_stop_grace = write_stop_grace
         self._on_moved = on_moved
+        self._stages = None if stages is None else frozenset(stages)
         self._moves: dict[tuple[str, str], str] = {}
         self._stopping = False
 
@@ -188,7 +191,8 @@ class Dispatcher:
             return []
         now = self._now()
         lease_until = now + timedelta(seconds=self.lease_seconds)
-        return await asyncio.to_thread(self._store.claim, now, lease_until, self._notifiers, self.batch_size)
+        return await asyncio.to_thread(self._store.claim, now, lease_until, self._notifiers, self.batch_size,
+                                       self._stages)
 
     async def _send_batch(self, rows: list[Claimed], health: WriteHealth) -> DispatchReport:
         report = DispatchReport(claimed=len(rows))

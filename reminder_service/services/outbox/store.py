@@ -117,14 +117,17 @@ class OutboxStore:
         self.worker = worker
         self._skip_locked = engine.dialect.name == "postgresql"
 
-    def claim(self, now: datetime, lease_until: datetime, channels: Iterable[str], limit: int) -> list[Claimed]:
-        """Take up to ``limit`` due rows of the given channels, oldest due first."""
+    def claim(self, now: datetime, lease_until: datetime, channels: Iterable[str], limit: int,
+              stages: Iterable[str] | None = None) -> list[Claimed]:
+        """Take up to ``limit`` due rows of the given channels (and stages, if named), oldest due first."""
         candidates = (
             select(OUTBOX.c.id, OUTBOX.c.state)
             .where(or_(_pending_due(now), _lease_expired(now)), OUTBOX.c.channel.in_(sorted(channels)))
             .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id)
             .limit(limit)
         )
+        if stages is not None:
+            candidates = candidates.where(OUTBOX.c.stage.in_(sorted(stages)))
         if self._skip_locked:
             candidates = candidates.with_for_update(skip_locked=True)
         won: list[int] = []
