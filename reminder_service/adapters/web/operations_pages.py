@@ -31,7 +31,6 @@ from reminder_service.services.watch import LAST_IMPORT, LAST_TICK, folder_view,
 
 NAV = (NavItem("/van-hanh", "Vận hành", need="operate"),)
 PATH = "/van-hanh"
-# The daemon's key for the end of its last tick (daemon.Daemon.reconcile), the one `health` reads.
 DEAD_SHOWN = 50
 CHECK_WORDS = {"ok": "Đạt", "warning": "Cảnh báo", "failure": "Lỗi"}
 CHECK_MARKS = {"ok": "✓", "warning": "!", "failure": "✗"}
