@@ -131,7 +131,7 @@ def send_link(session: Session, typed: str, now: datetime, *, base_url: str, off
                          expires_at=link.expires_at)
     enqueue(session, [Envelope(f"signin:{link.id}:{channel}", SIGNIN_STAGE, person.id, channel,
                                person.address(channel), text, due=stamp)], stamp=stamp)
-    log.info("web_link_sent", person_id=person.id, channel=channel, link_id=link.id)
+    log.info("web_link_queued", person_id=person.id, channel=channel, link_id=link.id)
     return "sent"
 
 
