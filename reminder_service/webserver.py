@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import errno
 import gc
+import math
 import socket
 import threading
 import time
@@ -58,16 +59,18 @@ def health_of(app: App) -> Callable[[datetime, bool], list[Check]]:
     again after every «Gửi lại»: the probes are kept a minute unless the page asks for fresh ones."""
     from reminder_service.probes import probe_channels
 
-    kept: list[tuple[float, tuple[Check, ...]]] = []
+    kept: tuple[Check, ...] = ()
+    kept_at = -math.inf
     lock = threading.Lock()
 
     def probed(fresh: bool) -> tuple[Check, ...]:
+        nonlocal kept, kept_at
         with lock:
-            if not fresh and kept and time.monotonic() - kept[0][0] < PROBES_KEPT_SECONDS:
-                return kept[0][1]
+            if not fresh and time.monotonic() - kept_at < PROBES_KEPT_SECONDS:
+                return kept
         found = probe_channels(app.config, wait=PROBE_SECONDS)
         with lock:
-            kept[:] = [(time.monotonic(), found)]
+            kept, kept_at = found, time.monotonic()
         return found
 
     def checks(now: datetime, fresh: bool) -> list[Check]:

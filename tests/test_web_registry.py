@@ -86,6 +86,22 @@ def test_a_units_file_with_mistakes_is_refused_line_by_line(console: Served) -> 
     assert "UBND thị trấn Phú Lộc" in refused.text  # the page itself is still there, nothing lost
 
 
+def test_a_file_the_page_cannot_read_is_refused_saying_what_to_choose(console: Served) -> None:
+    browser = console.signed_in(RECEIVER)
+    before = _active(console)
+    wrong = _preview(browser, "ghi chú", "don-vi.pdf")
+    assert wrong.status_code == 422
+    assert "Tệp «don-vi.pdf» không phải .csv, .xlsx hoặc .yaml; hãy chọn tệp danh sách đơn vị." in wrong.text
+    empty = _preview(browser, "", "don-vi.csv")
+    assert empty.status_code == 422 and "Tệp «don-vi.csv» rỗng; hãy chọn tệp danh sách đơn vị." in empty.text
+    huge = _preview(browser, "x" * (5 * 1024 * 1024 + 1), "don-vi.csv")
+    assert huge.status_code == 422 and "Tệp «don-vi.csv» lớn hơn giới hạn 5 MB;" in huge.text
+    # ".yml" is read as YAML like ".yaml", though the sentences name only the one
+    yml = _preview(browser, "units: [", "don-vi.yml")
+    assert yml.status_code == 422 and "không phải" not in yml.text
+    assert _active(console) == before
+
+
 def test_an_invitation_gives_the_code_the_link_and_its_qr_code_and_linking_shows(console: Served) -> None:
     browser = console.signed_in(RECEIVER)
     person_id = console.person_id(HEAD)

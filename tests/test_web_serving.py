@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -114,23 +115,27 @@ def test_web_alone_serves_the_console_and_a_taken_port_is_an_error(tmp_path: Pat
     assert second.returncode == 2 and "không mở được Bảng điều khiển web" in err and "Traceback" not in err
 
 
-def _receiver_and_a_waiting_reminder(url: str) -> None:
+@contextmanager
+def _workspace(url: str) -> Iterator[App]:
     app = App.from_config(Config(path=None, calendar=CalendarSettings(), database_url=url))
-    district(app, RECEIVER)
-    with app.session() as session:
-        session.add(OutboxMessage(dedupe_key="reminder-waiting", stage="notice", channel="email",
-                                  address="an@songlam.example", subject="Nhắc", body_text="Nhắc",
-                                  next_attempt_at=datetime(2021, 1, 1), created_at=datetime(2021, 1, 1)))
-    app.engine.dispose()
+    try:
+        yield app
+    finally:
+        app.engine.dispose()
+
+
+def _receiver_and_a_waiting_reminder(url: str) -> None:
+    with _workspace(url) as app:
+        district(app, RECEIVER)
+        with app.session() as session:
+            session.add(OutboxMessage(dedupe_key="reminder-waiting", stage="notice", channel="email",
+                                      address="an@songlam.example", subject="Nhắc", body_text="Nhắc",
+                                      next_attempt_at=datetime(2021, 1, 1), created_at=datetime(2021, 1, 1)))
 
 
 def _outbox(tmp_path: Path) -> dict[str, str]:
-    app = App.from_config(Config(path=None, calendar=CalendarSettings(),
-                                 database_url=f"sqlite:///{tmp_path / 'web.sqlite3'}"))
-    with app.session() as session:
-        found = {stage: state for stage, state in session.execute(select(OutboxMessage.stage, OutboxMessage.state))}
-    app.engine.dispose()
-    return found
+    with _workspace(f"sqlite:///{tmp_path / 'web.sqlite3'}") as app, app.session() as session:
+        return {stage: state for stage, state in session.execute(select(OutboxMessage.stage, OutboxMessage.state))}
 
 
 def test_web_alone_sends_the_sign_in_link_asked_for_and_no_reminder(tmp_path: Path, sqlite_template: Path) -> None:

@@ -58,9 +58,9 @@ async def register_page(request: Request) -> Response:
 async def _upload(request: Request) -> tuple[bytes, str]:
     form = await form_of(request)
     return await read_upload(
-        form.get("tep"), what="tệp sổ văn bản đến (.csv hoặc .xlsx) xuất từ hệ thống quản lý văn bản",
-        suffixes=SUFFIXES, also=(".xls",), default_name="so-van-ban-den.csv", limit=LIMITS.file_bytes,
-        too_big=f"giới hạn {megabytes(LIMITS.file_bytes)} MB; hãy xuất từng năm hoặc từng quý")
+        form.get("tep"), what="tệp sổ văn bản đến xuất từ hệ thống quản lý văn bản", suffixes=SUFFIXES,
+        also=(".xls",), default_name="so-van-ban-den.csv", limit=LIMITS.file_bytes,
+        too_big="hãy xuất từng năm hoặc từng quý")
 
 
 @guarded("write")

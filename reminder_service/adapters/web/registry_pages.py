@@ -42,7 +42,7 @@ from reminder_service.services.registry import (
 from reminder_service.services.registry.fields import KIND_WORDS
 
 NAV = (NavItem("/don-vi", "Đơn vị và người nhận", need="office"),)
-SUFFIXES = (".csv", ".xlsx", ".yaml", ".yml")
+SUFFIXES = (".csv", ".xlsx", ".yaml")
 MAX_UNITS_FILE = 5 * 1024 * 1024
 
 
@@ -94,9 +94,9 @@ async def preview(request: Request) -> Response:
     form = await form_of(request)
     try:
         data, name = await read_upload(
-            form.get("tep"), what="tệp danh sách đơn vị (.csv, .xlsx hoặc .yaml)", suffixes=SUFFIXES,
+            form.get("tep"), what="tệp danh sách đơn vị", suffixes=SUFFIXES, also=(".yml",),
             default_name="don-vi.csv", limit=MAX_UNITS_FILE,
-            too_big="giới hạn 5 MB, trong khi danh sách đơn vị của một tỉnh chỉ vài trăm KB; hãy kiểm tra lại tệp")
+            too_big="danh sách đơn vị của một tỉnh chỉ vài trăm KB, hãy kiểm tra lại tệp")
         kept = uploads.keep(data, name, viewer.person_id)
 
         def look() -> Diff:

@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from reminder_service.domain.errors import UserError
+from reminder_service.services.register.limits import megabytes
 
 KEEP_SECONDS = 3600
 _SAFE = re.compile(r"[^0-9A-Za-zÀ-ỹ._ -]+")
@@ -80,20 +81,27 @@ class Uploads:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
+def listed(suffixes: tuple[str, ...]) -> str:
+    """(".csv", ".xlsx", ".yaml") → ".csv, .xlsx hoặc .yaml", as a Vietnamese sentence lists them."""
+    return suffixes[0] if len(suffixes) == 1 else f"{', '.join(suffixes[:-1])} hoặc {suffixes[-1]}"
+
+
 async def read_upload(upload: object, *, what: str, suffixes: tuple[str, ...], default_name: str, limit: int,
                       too_big: str, also: tuple[str, ...] = ()) -> tuple[bytes, str]:
     """The bytes and safe name of a form's file field, or a UserError saying what to choose instead:
     no file, a kind the page does not read, a file over ``limit`` bytes (``too_big`` says what to do),
-    an empty file. At most ``limit`` + 1 bytes are read, whatever the browser sends. ``also``: suffixes let
-    through, unnamed, for the reader's own explanation (an old Excel .xls: "save it as .xlsx")."""
+    an empty file. At most ``limit`` + 1 bytes are read, whatever the browser sends. ``what`` names the
+    file without its kinds ("tệp danh sách đơn vị"), which the sentences add from ``suffixes``. ``also``:
+    suffixes let through unnamed (".yml" beside ".yaml"; an old Excel .xls, which the reader itself
+    explains: "save it as .xlsx")."""
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise UserError(f"hãy chọn {what}")
+        raise UserError(f"hãy chọn {what} ({listed(suffixes)})")
     name = safe_name(upload.filename, default_name)
     if not name.lower().endswith(suffixes + also):
-        raise UserError(f"tệp «{name}» không phải {' hoặc '.join(suffixes)}; hãy chọn {what}")
+        raise UserError(f"tệp «{name}» không phải {listed(suffixes)}; hãy chọn {what}")
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        raise UserError(f"tệp «{name}» quá lớn; {too_big}")
+        raise UserError(f"tệp «{name}» lớn hơn giới hạn {megabytes(limit)} MB; {too_big}")
     if not data:
         raise UserError(f"tệp «{name}» rỗng; hãy chọn {what}")
     return data, name
