@@ -51,9 +51,9 @@ def escape(text: str) -> str:
 
 def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Telegram HTML cut into parts each valid on its own and within Telegram's 4,096 UTF-16 units (the
-    one splitter the bot's answers use too); a blank text is one blank part, which Telegram refuses
-    as it should."""
-    return split_message(text, limit) or [text]
+    one splitter the bot's answers use too); a text with nothing to show (blank, or tags alone, however
+    long) is one empty part, which Telegram refuses as it should."""
+    return split_message(text, limit) or [""]
 
 
 class _TokenFilter(logging.Filter):
